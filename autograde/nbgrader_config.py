@@ -1,0 +1,57 @@
+"""nbgrader configuration of the course.
+
+Each folder of ``modules/`` is one assignment (its id is the folder name). The source
+directory is a link to ``modules/`` so that the notebooks have exactly one home; everything
+else here (release, submitted, autograded, feedback, the exchange and the gradebook) is
+generated and ignored by git.
+"""
+
+from pathlib import Path
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+from servicecourse.grading import HideHiddenTestOutput
+
+COURSE_DIR = Path(__file__).resolve().parent
+
+c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
+
+c.CourseDirectory.root = str(COURSE_DIR)
+c.CourseDirectory.course_id = "servicecourse"
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = f"sqlite:///{COURSE_DIR / 'gradebook.db'}"
+# Dashboards and data files travel with a module; caches and checkpoints never do.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    ".cache",
+]
+
+# The exchange lives inside the course, so nothing needs /srv/nbgrader.
+c.Exchange.root = str(COURSE_DIR / "exchange")
+c.Exchange.path_includes_course = True
+
+# Stop a never-ending loop in a submission instead of hanging the batch.
+c.ExecutePreprocessor.timeout = 120
+c.Execute.timeout = 120
+c.Execute.interrupt_on_timeout = True
+
+# Learners' kernels for grading are the project's own Python.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# nbgrader's default feedback shows hidden tests, and a failing hidden test's traceback quotes
+# its lines; ours shows neither.
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    HideHiddenTestOutput,
+    ClearHiddenTests,
+    CSSHTMLHeaderPreprocessor,
+]

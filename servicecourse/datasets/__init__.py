@@ -1,0 +1,40 @@
+"""Load the course's datasets by name, and regenerate the synthetic ones from their seeds.
+
+Every dataset is ``datasets/<name>.csv`` with a data card ``datasets/<name>.md`` beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..paths import CourseError, datasets_dir
+from .generators import GENERATORS
+
+__all__ = ["GENERATORS", "available", "card_path", "load", "path"]
+
+
+def available() -> list[str]:
+    return sorted(p.stem for p in datasets_dir().glob("*.csv"))
+
+
+def path(name: str) -> Path:
+    csv = datasets_dir() / f"{name}.csv"
+    if not csv.exists():
+        raise CourseError(
+            f"no dataset called {name!r}; the datasets are: {', '.join(available())}"
+        )
+    return csv
+
+
+def card_path(name: str) -> Path:
+    return datasets_dir() / f"{name}.md"
+
+
+def load(name: str, **read_csv_options) -> pd.DataFrame:
+    """Read a dataset, with the date columns its generator declares already parsed."""
+    generator = GENERATORS.get(name)
+    if generator is not None and "parse_dates" not in read_csv_options:
+        read_csv_options["parse_dates"] = list(generator.date_columns)
+    return pd.read_csv(path(name), **read_csv_options)

@@ -1,0 +1,202 @@
+"""The instructor's side of the course, driven through nbgrader's own API.
+
+Every step works on an nbgrader course folder (``autograde/`` by default); tests pass a copy
+of it. One bad submission is reported and skipped: it never stops the others.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.apps import NbGraderAPI
+from nbgrader.plugins import CsvExportPlugin
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+from traitlets.config.loader import PyFileConfigLoader
+
+from .paths import CourseError, Module, course_dir
+
+CONFIG_FILE = "nbgrader_config.py"
+
+
+class HideHiddenTestOutput(NbGraderPreprocessor):
+    """Feedback must not quote hidden tests, and a failing hidden test's traceback would.
+
+    Runs before nbgrader's ClearHiddenTests, while the hidden block is still in the cell.
+    """
+
+    begin_test_delimeter = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "code" and self.begin_test_delimeter in cell.source:
+            failed = [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+            cell.outputs = [
+                nbformat.v4.new_output(
+                    "error",
+                    ename=out.get("ename", "Error"),
+                    evalue="a test of this cell failed (hidden tests are not shown)",
+                    traceback=[
+                        f"{out.get('ename', 'Error')}: a test of this cell failed. Visible tests "
+                        "check the form of your answer; hidden tests check its content. "
+                        "Re-read the task and your answer."
+                    ],
+                )
+                for out in failed[:1]
+            ]
+        return cell, resources
+
+
+def load_config(course: Path | None = None):
+    course = course or course_dir()
+    config_path = course / CONFIG_FILE
+    if not config_path.exists():
+        raise CourseError(f"{config_path} is missing: this folder is not an nbgrader course")
+    return PyFileConfigLoader(CONFIG_FILE, path=str(course)).load_config()
+
+
+def course_api(course: Path | None = None) -> NbGraderAPI:
+    # nbgrader runs `alembic` as a program: it must find the one of this environment.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    return NbGraderAPI(config=load_config(course))
+
+
+def _check(result: dict, what: str) -> None:
+    if not result.get("success"):
+        detail = (result.get("error") or "").strip().splitlines()
+        last = detail[-1] if detail else "no detail"
+        raise CourseError(f"{what} failed: {last}\n{result.get('log', '')}".rstrip())
+
+
+def release(modules: list[Module], course: Path | None = None, exchange: bool = False) -> list[Path]:
+    """Generate the student version of each module (and publish it to the exchange)."""
+    api = course_api(course)
+    released = []
+    for module in modules:
+        _check(api.generate_assignment(module.name), f"generating the student version of {module.name}")
+        if exchange:
+            _check(api.release_assignment(module.name), f"releasing {module.name} to the exchange")
+        released.append(Path(api.coursedir.format_path(api.coursedir.release_directory, ".", module.name)))
+    return released
+
+
+def collect(module: Module, course: Path | None = None) -> None:
+    _check(course_api(course).collect(module.name), f"collecting {module.name}")
+
+
+def import_submissions(folder: Path, module: Module, course: Path | None = None) -> list[str]:
+    """Copy ``folder/<student>/<module>/*.ipynb`` (or ``folder/<student>/*.ipynb``) into submitted/."""
+    if not folder.is_dir():
+        raise CourseError(f"submissions folder {folder} does not exist")
+    api = course_api(course)
+    students = []
+    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        source = student_dir / module.name if (student_dir / module.name).is_dir() else student_dir
+        if not any(source.glob("*.ipynb")):
+            continue
+        target = Path(api.coursedir.format_path(api.coursedir.submitted_directory, student_dir.name, module.name))
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source, target)
+        students.append(student_dir.name)
+    if not students:
+        raise CourseError(
+            f"no notebooks found in {folder}: expected {folder}/<student_id>/{module.name}/*.ipynb"
+        )
+    return students
+
+
+@dataclass
+class GradingReport:
+    """Who was graded and who was not, with the reason."""
+
+    module: str
+    graded: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [f"{self.module}: {len(self.graded)} graded, {len(self.failed)} not graded"]
+        lines += [f"  {student}: {reason}" for student, reason in sorted(self.failed.items())]
+        return "\n".join(lines)
+
+
+def _reason(result: dict) -> str:
+    text = (result.get("error") or "") + "\n" + (result.get("log") or "")
+    if "NotJSONError" in text or "Notebook does not appear to be JSON" in text:
+        return "a notebook is not valid JSON (damaged file); ask the student to submit again"
+    lines = [ln for ln in (result.get("error") or "").strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "autograde failed (see the log)"
+
+
+def submitted_students(module: Module, course: Path | None = None) -> list[str]:
+    api = course_api(course)
+    return sorted(api.get_submitted_students(module.name))
+
+
+def autograde(module: Module, course: Path | None = None, students: list[str] | None = None) -> GradingReport:
+    api = course_api(course)
+    if not _has_assignment(api, module.name):
+        _check(api.generate_assignment(module.name), f"generating {module.name}")
+    students = students or sorted(api.get_submitted_students(module.name))
+    if not students:
+        raise CourseError(
+            f"nobody has submitted {module.name}: put submissions in "
+            f"{api.coursedir.format_path(api.coursedir.submitted_directory, '<student_id>', module.name)}"
+        )
+    report = GradingReport(module.name)
+    for student in students:
+        result = api.autograde(module.name, student)
+        if result.get("success"):
+            report.graded.append(student)
+        else:
+            report.failed[student] = _reason(result)
+    return report
+
+
+def _has_assignment(api: NbGraderAPI, name: str) -> bool:
+    with api.gradebook as gb:
+        return any(a.name == name for a in gb.assignments)
+
+
+def feedback(module: Module, course: Path | None = None, students: list[str] | None = None) -> GradingReport:
+    api = course_api(course)
+    report = GradingReport(module.name)
+    for student in students or sorted(api.get_autograded_students(module.name)):
+        result = api.generate_feedback(module.name, student)
+        if result.get("success"):
+            report.graded.append(student)
+        else:
+            report.failed[student] = _reason(result)
+    return report
+
+
+def export(to: Path, course: Path | None = None) -> Path:
+    api = course_api(course)
+    plugin = CsvExportPlugin(parent=api)
+    plugin.to = str(to)
+    with api.gradebook as gb:
+        plugin.export(gb)
+    return to
+
+
+def scores(module: Module, student: str, course: Path | None = None) -> dict[str, dict]:
+    """Per graded cell of a student's submission: score, max score, and whether autograded."""
+    api = course_api(course)
+    result = {}
+    with api.gradebook as gb:
+        submission = gb.find_submission(module.name, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                result[f"{notebook.name}/{grade.name}"] = {
+                    "score": grade.score,
+                    "max_score": grade.max_score,
+                    "auto": grade.cell.cell_type == "code",
+                    "needs_manual_grade": grade.needs_manual_grade,
+                }
+    return result
