@@ -149,7 +149,9 @@ def vendor_assets() -> Path:
     }
     for source, target in copies.items():
         _copy_if_changed(source, vendor / target)
-    for font in (node / "@jupyter-widgets" / "html-manager" / "dist").glob("*.woff2"):
+    for font in (node / "@jupyter-widgets" / "html-manager" / "dist").glob("*.woff*"):
+        _copy_if_changed(font, vendor / "html-manager" / font.name)
+    for font in (node / "@jupyter-widgets" / "html-manager" / "dist").glob("*.ttf"):
         _copy_if_changed(font, vendor / "html-manager" / font.name)
     mathjax = node / "mathjax" / "es5"
     _copy_if_changed(mathjax / "tex-chtml.js", vendor / "mathjax" / "tex-chtml.js")

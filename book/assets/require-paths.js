@@ -1,0 +1,8 @@
+// The widget manager finds its own files (icon fonts) through require.js module paths, which
+// are relative to the page by default. Point them at the vendored copy in _static instead.
+(function () {
+  var staticDir = document.currentScript.src.replace(/\/[^/]*$/, "");
+  require.config({
+    paths: { "@jupyter-widgets/html-manager/dist": staticDir + "/html-manager" },
+  });
+})();
