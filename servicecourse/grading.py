@@ -79,6 +79,8 @@ def release(modules: list[Module], course: Path | None = None, exchange: bool = 
     api = course_api(course)
     released = []
     for module in modules:
+        if not module.lessons:
+            continue  # nothing to release until the module has a lesson
         _check(api.generate_assignment(module.name), f"generating the student version of {module.name}")
         if exchange:
             _check(api.release_assignment(module.name), f"releasing {module.name} to the exchange")

@@ -1,0 +1,69 @@
+"""Shared fixtures: the project paths, an isolated nbgrader course, and headless Chromium."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from servicecourse.paths import repo_root
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps trying to reach Google's hosts.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return repo_root()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by playwright; never a downloaded browser."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run the README's test command, which installs it")
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def offline_page(browser):
+    """A page that may only reach loopback; every other request is recorded and refused."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.refused = []
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "data:")):
+            route.continue_()
+        else:
+            page.refused.append(url)
+            route.abort()
+
+    page.route("**/*", guard)
+    yield page
+    context.close()
+
+
+def copy_course(target: Path) -> Path:
+    """A private nbgrader course whose sources are the real modules."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(repo_root() / "autograde" / "nbgrader_config.py", target / "nbgrader_config.py")
+    (target / "source").symlink_to(repo_root() / "modules")
+    return target
