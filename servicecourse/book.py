@@ -74,7 +74,9 @@ def execute(notebook: Path) -> nbformat.NotebookNode:
     try:
         client.execute()
     except CellExecutionError as err:
-        raise BookBuildError(f"{notebook.relative_to(repo_root())} failed to execute:\n{err}") from err
+        raise BookBuildError(
+            f"{notebook.relative_to(repo_root())} failed to execute:\n{err}"
+        ) from err
     nb.cells.pop(0)
     return nb
 
@@ -106,24 +108,30 @@ def _write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
+def executed(module: Module, notebook: Path, log=print) -> nbformat.NotebookNode:
+    """The notebook run with its solutions, from the cache when nothing it depends on changed."""
+    cache = repo_root() / CACHE_DIR
+    cache.mkdir(parents=True, exist_ok=True)
+    cached = cache / f"{module.name}--{notebook.stem}--{execution_key(notebook)[:20]}.ipynb"
+    if cached.exists():
+        return nbformat.read(cached, as_version=4)
+    started = time.perf_counter()
+    nb = execute(notebook)
+    for old in cache.glob(f"{module.name}--{notebook.stem}--*.ipynb"):
+        old.unlink()
+    nbformat.write(nb, cached)
+    log(f"executed {module.name}/{notebook.name} in {time.perf_counter() - started:.1f} s")
+    return nb
+
+
 def generate_pages(modules: list[Module] | None = None, log=print) -> list[Path]:
     root = repo_root()
-    pages, cache = root / PAGES_DIR, root / CACHE_DIR
-    cache.mkdir(parents=True, exist_ok=True)
+    pages = root / PAGES_DIR
     config = load_config()
     written = []
     for module in modules or all_modules():
         for notebook in module.lessons:
-            key = execution_key(notebook)
-            cached = cache / f"{module.name}--{notebook.stem}--{key[:20]}.ipynb"
-            if cached.exists():
-                executed = nbformat.read(cached, as_version=4)
-            else:
-                started = time.perf_counter()
-                executed = execute(notebook)
-                nbformat.write(executed, cached)
-                log(f"executed {module.name}/{notebook.name} in {time.perf_counter() - started:.1f} s")
-            page = strip_for_learners(executed, config)
+            page = strip_for_learners(executed(module, notebook, log), config)
             target = page_path(pages, module, notebook)
             _write_if_changed(target, nbformat.writes(page) + "\n")
             written.append(target)
@@ -145,7 +153,11 @@ def vendor_assets() -> Path:
     copies = {
         Path(plotly.__file__).parent / "package_data" / "plotly.min.js": "plotly/plotly.min.js",
         node / "requirejs" / "require.js": "requirejs/require.js",
-        node / "@jupyter-widgets" / "html-manager" / "dist" / "embed-amd.js": "html-manager/embed-amd.js",
+        node
+        / "@jupyter-widgets"
+        / "html-manager"
+        / "dist"
+        / "embed-amd.js": "html-manager/embed-amd.js",
     }
     for source, target in copies.items():
         _copy_if_changed(source, vendor / target)
@@ -164,8 +176,10 @@ def vendor_assets() -> Path:
 def _copy_if_changed(source: Path, target: Path) -> None:
     if not source.exists():
         raise BookBuildError(f"{source} is missing: run `npm ci` (or `make deps`) again")
-    if target.exists() and target.stat().st_size == source.stat().st_size and (
-        target.read_bytes() == source.read_bytes()
+    if (
+        target.exists()
+        and target.stat().st_size == source.stat().st_size
+        and (target.read_bytes() == source.read_bytes())
     ):
         return
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -188,14 +202,25 @@ def build(force: bool = False, log=print) -> Path:
     output = root / OUTPUT_DIR
     digest_file = root / DIGEST_FILE
     digest = _digest(book_inputs())
-    if not force and output.joinpath("index.html").exists() and digest_file.exists() and (
-        digest_file.read_text() == digest
+    if (
+        not force
+        and output.joinpath("index.html").exists()
+        and digest_file.exists()
+        and (digest_file.read_text() == digest)
     ):
         log(f"book is up to date: {output}")
         return output
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    command = [str(jupyter_book), "build", str(root), "--builder", "html", "--warningiserror",
-               "--keep-going", "--quiet"]
+    command = [
+        str(jupyter_book),
+        "build",
+        str(root),
+        "--builder",
+        "html",
+        "--warningiserror",
+        "--keep-going",
+        "--quiet",
+    ]
     if force:
         command.append("--all")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
@@ -206,8 +231,9 @@ def build(force: bool = False, log=print) -> Path:
         )
     found = leaks.find_in_tree(output, leaks.secret_lines(all_modules()))
     if found:
-        raise BookBuildError("solution or hidden-test lines reached the book:\n" + leaks.describe(found))
+        raise BookBuildError(
+            "solution or hidden-test lines reached the book:\n" + leaks.describe(found)
+        )
     digest_file.write_text(digest)
     log(f"book built: {output / 'index.html'}")
     return output
-

@@ -130,12 +130,19 @@ def parser() -> argparse.ArgumentParser:
     p = add("build", cmd_build, "Student release of every module, then the public book (HTML).")
     p.add_argument("--force", action="store_true", help="rebuild every page of the book")
 
-    p = add("release", cmd_release, "Generate the student version of modules (no solutions, "
-            "no hidden tests) into autograde/release/.")
+    p = add(
+        "release",
+        cmd_release,
+        "Generate the student version of modules (no solutions, "
+        "no hidden tests) into autograde/release/.",
+    )
     p.add_argument("modules", nargs="*", help="module folder names or numbers, e.g. 01_intro or 1")
     p.add_argument("--all", action="store_true", help="release every module")
-    p.add_argument("--exchange", action="store_true",
-                   help="also publish to the nbgrader exchange, so learners can fetch it")
+    p.add_argument(
+        "--exchange",
+        action="store_true",
+        help="also publish to the nbgrader exchange, so learners can fetch it",
+    )
 
     p = add("book", cmd_book, "Build the public book into _build/html/.")
     p.add_argument("--force", action="store_true", help="rebuild every page")
@@ -143,11 +150,18 @@ def parser() -> argparse.ArgumentParser:
     p = add("collect", cmd_collect, "Collect submissions of a module from the exchange.")
     p.add_argument("module")
 
-    p = add("autograde", cmd_autograde, "Autograde the submissions of a module; a broken "
-            "submission is reported and the others are still graded.")
+    p = add(
+        "autograde",
+        cmd_autograde,
+        "Autograde the submissions of a module; a broken "
+        "submission is reported and the others are still graded.",
+    )
     p.add_argument("module")
-    p.add_argument("--submissions", metavar="DIR",
-                   help="copy DIR/<student_id>/<module>/*.ipynb into autograde/submitted/ first")
+    p.add_argument(
+        "--submissions",
+        metavar="DIR",
+        help="copy DIR/<student_id>/<module>/*.ipynb into autograde/submitted/ first",
+    )
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
 
     p = add("feedback", cmd_feedback, "Make HTML feedback (never showing hidden tests).")
@@ -157,19 +171,30 @@ def parser() -> argparse.ArgumentParser:
     p = add("export", cmd_export, "Export all grades as nbgrader's CSV.")
     p.add_argument("--to", default=str(course_dir() / "grades.csv"), help="CSV file to write")
 
-    p = add("learn", cmd_learn, "Copy the student release into a workspace (never overwriting "
-            "your answers) and open JupyterLab there, with nbgrader's Validate button.")
+    p = add(
+        "learn",
+        cmd_learn,
+        "Copy the student release into a workspace (never overwriting "
+        "your answers) and open JupyterLab there, with nbgrader's Validate button.",
+    )
     p.add_argument("--dir", help="workspace folder (default: work/ in the project)")
     p.add_argument("--port", type=int, default=8888)
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
 
-    p = add("dashboards", cmd_dashboards, "Serve every dashboard of the course with Voila on "
-            "127.0.0.1, behind a landing page that lists them.")
+    p = add(
+        "dashboards",
+        cmd_dashboards,
+        "Serve every dashboard of the course with Voila on "
+        "127.0.0.1, behind a landing page that lists them.",
+    )
     p.add_argument("--port", type=int, default=8866)
     p.add_argument("--open", action="store_true", help="open the landing page in a browser")
 
-    p = add("datasets", cmd_datasets, "Check (default) or rewrite the synthetic datasets from "
-            "their seeded generators.")
+    p = add(
+        "datasets",
+        cmd_datasets,
+        "Check (default) or rewrite the synthetic datasets from their seeded generators.",
+    )
     p.add_argument("--write", action="store_true", help="regenerate the files")
     return top
 

@@ -74,17 +74,23 @@ def _check(result: dict, what: str) -> None:
         raise CourseError(f"{what} failed: {last}\n{result.get('log', '')}".rstrip())
 
 
-def release(modules: list[Module], course: Path | None = None, exchange: bool = False) -> list[Path]:
+def release(
+    modules: list[Module], course: Path | None = None, exchange: bool = False
+) -> list[Path]:
     """Generate the student version of each module (and publish it to the exchange)."""
     api = course_api(course)
     released = []
     for module in modules:
         if not module.lessons:
             continue  # nothing to release until the module has a lesson
-        _check(api.generate_assignment(module.name), f"generating the student version of {module.name}")
+        _check(
+            api.generate_assignment(module.name), f"generating the student version of {module.name}"
+        )
         if exchange:
             _check(api.release_assignment(module.name), f"releasing {module.name} to the exchange")
-        released.append(Path(api.coursedir.format_path(api.coursedir.release_directory, ".", module.name)))
+        released.append(
+            Path(api.coursedir.format_path(api.coursedir.release_directory, ".", module.name))
+        )
     return released
 
 
@@ -93,7 +99,7 @@ def collect(module: Module, course: Path | None = None) -> None:
 
 
 def import_submissions(folder: Path, module: Module, course: Path | None = None) -> list[str]:
-    """Copy ``folder/<student>/<module>/*.ipynb`` (or ``folder/<student>/*.ipynb``) into submitted/."""
+    """Copy ``folder/<student>/<module>/*.ipynb`` or ``folder/<student>/*.ipynb`` to submitted/."""
     if not folder.is_dir():
         raise CourseError(f"submissions folder {folder} does not exist")
     api = course_api(course)
@@ -102,7 +108,11 @@ def import_submissions(folder: Path, module: Module, course: Path | None = None)
         source = student_dir / module.name if (student_dir / module.name).is_dir() else student_dir
         if not any(source.glob("*.ipynb")):
             continue
-        target = Path(api.coursedir.format_path(api.coursedir.submitted_directory, student_dir.name, module.name))
+        target = Path(
+            api.coursedir.format_path(
+                api.coursedir.submitted_directory, student_dir.name, module.name
+            )
+        )
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(source, target)
@@ -141,16 +151,18 @@ def submitted_students(module: Module, course: Path | None = None) -> list[str]:
     return sorted(api.get_submitted_students(module.name))
 
 
-def autograde(module: Module, course: Path | None = None, students: list[str] | None = None) -> GradingReport:
+def autograde(
+    module: Module, course: Path | None = None, students: list[str] | None = None
+) -> GradingReport:
     api = course_api(course)
     if not _has_assignment(api, module.name):
         _check(api.generate_assignment(module.name), f"generating {module.name}")
     students = students or sorted(api.get_submitted_students(module.name))
     if not students:
-        raise CourseError(
-            f"nobody has submitted {module.name}: put submissions in "
-            f"{api.coursedir.format_path(api.coursedir.submitted_directory, '<student_id>', module.name)}"
+        where = api.coursedir.format_path(
+            api.coursedir.submitted_directory, "<student_id>", module.name
         )
+        raise CourseError(f"nobody has submitted {module.name}: put submissions in {where}")
     report = GradingReport(module.name)
     for student in students:
         result = api.autograde(module.name, student)
@@ -166,7 +178,9 @@ def _has_assignment(api: NbGraderAPI, name: str) -> bool:
         return any(a.name == name for a in gb.assignments)
 
 
-def feedback(module: Module, course: Path | None = None, students: list[str] | None = None) -> GradingReport:
+def feedback(
+    module: Module, course: Path | None = None, students: list[str] | None = None
+) -> GradingReport:
     api = course_api(course)
     report = GradingReport(module.name)
     for student in students or sorted(api.get_autograded_students(module.name)):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .paths import CourseError, course_dir, repo_root
 
-LEARNER_CONFIG = '''"""nbgrader settings of a learner's workspace (written by `servicecourse learn`)."""
+LEARNER_CONFIG = '''"""A learner's nbgrader settings, written by `servicecourse learn`."""
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "servicecourse"
 c.Exchange.root = {exchange!r}

@@ -53,7 +53,11 @@ def course_dir() -> Path:
 
 
 def all_modules() -> list[Module]:
-    return [Module(p) for p in sorted(modules_dir().iterdir()) if p.is_dir() and MODULE_NAME.match(p.name)]
+    return [
+        Module(p)
+        for p in sorted(modules_dir().iterdir())
+        if p.is_dir() and MODULE_NAME.match(p.name)
+    ]
 
 
 def find_module(name: str) -> Module:

@@ -22,9 +22,7 @@ def available() -> list[str]:
 def path(name: str) -> Path:
     csv = datasets_dir() / f"{name}.csv"
     if not csv.exists():
-        raise CourseError(
-            f"no dataset called {name!r}; the datasets are: {', '.join(available())}"
-        )
+        raise CourseError(f"no dataset called {name!r}; the datasets are: {', '.join(available())}")
     return csv
 
 

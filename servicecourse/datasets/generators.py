@@ -51,8 +51,13 @@ def kallavesi_desk_contacts(seed: int) -> pd.DataFrame:
             else:
                 expected = level * (1 + _CHANNEL_TREND[channel]) ** i
             lam = max(expected * season, 0.0)
-            rows.append({"month": month.strftime("%Y-%m"), "channel": channel,
-                         "contacts": int(rng.poisson(lam))})
+            rows.append(
+                {
+                    "month": month.strftime("%Y-%m"),
+                    "channel": channel,
+                    "contacts": int(rng.poisson(lam)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
