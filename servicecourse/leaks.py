@@ -13,17 +13,20 @@ import nbformat
 
 from .paths import Module
 
-BLOCKS = (("BEGIN SOLUTION", "END SOLUTION"), ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"))
+SOLUTIONS = (("BEGIN SOLUTION", "END SOLUTION"),)
+HIDDEN_TESTS = (("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"),)
+BLOCKS = SOLUTIONS + HIDDEN_TESTS
 # Lines shorter than this (`)`, `else:`, `}`) say nothing about an answer.
 MIN_LENGTH = 12
 _TAG = re.compile(r"<[^>]+>")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def _secret_blocks(source: str) -> list[str]:
+def _secret_blocks(source: str, blocks=BLOCKS) -> list[str]:
     lines, inside = [], None
     for line in source.splitlines():
         if inside is None:
-            inside = next((end for begin, end in BLOCKS if begin in line), None)
+            inside = next((end for begin, end in blocks if begin in line), None)
         elif inside in line:
             inside = None
         else:
@@ -42,7 +45,7 @@ def _visible_text(module: Module) -> str:
     return "\n".join(parts)
 
 
-def secret_lines(modules: list[Module]) -> dict[str, str]:
+def secret_lines(modules: list[Module], blocks=BLOCKS) -> dict[str, str]:
     """Significant lines of solutions and hidden tests, each mapped to the notebook it is from.
 
     A line that also appears outside every secret block (a shared import, say) is no secret.
@@ -52,15 +55,15 @@ def secret_lines(modules: list[Module]) -> dict[str, str]:
         visible = _visible_text(module)
         for notebook in module.lessons:
             for cell in nbformat.read(notebook, as_version=4).cells:
-                for line in _secret_blocks(cell.source):
+                for line in _secret_blocks(cell.source, blocks):
                     if len(line) >= MIN_LENGTH and line not in visible:
                         secrets[line] = f"{module.name}/{notebook.name}"
     return secrets
 
 
 def as_plain_text(text: str) -> str:
-    """HTML with its tags removed and entities decoded, so highlighted code reads as written."""
-    return html.unescape(_TAG.sub("", text))
+    """Without HTML tags, entities or terminal colours, so highlighted code reads as written."""
+    return _ANSI.sub("", html.unescape(_TAG.sub("", text)))
 
 
 def find_in_text(text: str, secrets: dict[str, str]) -> list[tuple[str, str]]:
