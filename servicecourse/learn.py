@@ -66,6 +66,8 @@ def lab_command(workspace: Path, port: int, open_browser: bool) -> list[str]:
         command += ["--ServerApp.jpserver_extensions", f"{name}=False"]
     if not open_browser:
         command.append("--no-browser")
+    if os.geteuid() == 0:
+        command.append("--allow-root")  # containers and CI machines often run as root
     return command
 
 
