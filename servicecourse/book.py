@@ -189,7 +189,11 @@ def _copy_if_changed(source: Path, target: Path) -> None:
 def book_inputs() -> list[Path]:
     root = repo_root()
     inputs = [root / name for name in ("_config.yml", "_toc.yml", "requirements.lock")]
-    inputs += [root / "package-lock.json"] + _files(root / "book", "*") + _files(root / PAGES_DIR, "*.ipynb")
+    inputs += (
+        [root / "package-lock.json"]
+        + _files(root / "book", "*")
+        + _files(root / PAGES_DIR, "*.ipynb")
+    )
     inputs += _files(datasets_dir(), "*.md")
     return [p for p in inputs if p.exists()]
 

@@ -4,8 +4,6 @@ A dashboard is any notebook in ``modules/NN_name/dashboards/``. Voila runs it wi
 hidden, so a teacher can project it and change the widgets live. The dashboards are served
 from a staged copy in ``_build/dashboards/`` so that Voila never sees the lessons (with their
 solutions) and so that one flat folder holds the dashboards of every module.
-
-The module also holds the calculations of the dashboards, where tests can reach them.
 """
 
 from __future__ import annotations
@@ -15,15 +13,16 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import pandas as pd
 
 from .paths import CourseError, all_modules, repo_root
 
@@ -33,8 +32,9 @@ from .paths import CourseError, all_modules, repo_root
 TEMPLATE_ROOT = ".servicecourse-voila"
 TEMPLATE_NAME = "servicecourse"
 
-# Voila also loads the labextensions of the venv; nbgrader's has nothing to do in a dashboard.
-DENIED_EXTENSIONS = ("@jupyter/nbgrader",)
+# Voila loads every JupyterLab extension of the venv. nbgrader's has nothing to do in a
+# dashboard, and Notebook 7's fails to load in Voila 0.5 (a console error on every page).
+DENIED_EXTENSIONS = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension")
 
 
 # --- finding dashboards --------------------------------------------------------------------
@@ -289,84 +289,27 @@ def serve(port: int = 8866, open_browser: bool = False) -> None:
     extra = [str(template_root(target)), env.get("JUPYTER_PATH", "")]
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in extra if p)
     child = subprocess.Popen(voila_command(target, port, open_browser), cwd=target, env=env)
+    main_thread = threading.current_thread() is threading.main_thread()
+    # `kill` then stops it like Ctrl-C does, instead of leaving Voila and its kernels behind.
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
     try:
         code = child.wait()
     except KeyboardInterrupt:
-        # The terminal sent SIGINT to Voila as well; give it time to shut its kernels down.
+        # SIGTERM makes Voila shut its kernels down; after a Ctrl-C it is harmless.
+        child.terminate()
         try:
-            child.wait(timeout=10)
+            child.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            child.terminate()
+            child.kill()
             child.wait()
         print("Voila stopped.")
         return
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     if code != 0:
         raise CourseError(f"Voila exited with code {code}; its messages above say why")
 
 
-# --- calculations shown by the dashboards ---------------------------------------------------
-
-CHANNELS = ("phone", "email", "portal", "chat")
-CHANNEL_LABELS = {"phone": "Phone", "email": "E-mail", "portal": "Portal", "chat": "Chat"}
-
-
-def select_contacts(
-    contacts: pd.DataFrame, channels: Iterable[str], years: Iterable[int]
-) -> pd.DataFrame:
-    """Monthly contacts of the chosen channels and years: one row per month, one column each.
-
-    Columns keep the course's channel order whatever order the widgets report them in, so a
-    channel keeps its colour and its place in the legend.
-    """
-    chosen = set(channels)
-    months = contacts["month"]
-    if not pd.api.types.is_datetime64_any_dtype(months):
-        months = pd.to_datetime(months, format="%Y-%m")
-    keep = contacts["channel"].isin(chosen) & months.dt.year.isin(list(years))
-    table = (
-        contacts[keep]
-        .assign(month=months[keep])
-        .pivot_table(index="month", columns="channel", values="contacts", aggfunc="sum")
-    )
-    order = [c for c in CHANNELS if c in chosen] + sorted(chosen - set(CHANNELS))
-    table = table.reindex(columns=[c for c in order if c in table.columns]).fillna(0)
-    table.columns.name = "channel"
-    return table.astype("int64")
-
-
-@dataclass(frozen=True)
-class ContactSummary:
-    """Totals of a selection; shares are of the selected channels only."""
-
-    by_channel: dict[str, int]
-    months: int
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_channel.values())
-
-    def share(self, channel: str) -> float:
-        return self.by_channel[channel] / self.total if self.total else 0.0
-
-
-def summarise(table: pd.DataFrame) -> ContactSummary:
-    by_channel = {str(c): int(table[c].sum()) for c in table.columns}
-    return ContactSummary(by_channel=by_channel, months=len(table.index))
-
-
-def summary_html(summary: ContactSummary) -> str:
-    """The summary as a small table for an ``ipywidgets.HTML``; readable from the back row."""
-    if not summary.by_channel:
-        return "<p><b>No channel selected.</b> Tick at least one channel.</p>"
-    rows = "".join(
-        f"<tr><td>{html.escape(CHANNEL_LABELS.get(c, c))}</td>"
-        f"<td style='text-align:right'>{n:,}</td>"
-        f"<td style='text-align:right'>{summary.share(c):.1%}</td></tr>"
-        for c, n in summary.by_channel.items()
-    )
-    return (
-        f"<p class='total'><b>{summary.total:,} contacts</b> in {summary.months} months</p>"
-        "<table class='shares'><thead><tr><th style='text-align:left'>Channel</th>"
-        "<th style='text-align:right'>Contacts</th><th style='text-align:right'>Share</th>"
-        f"</tr></thead><tbody>{rows}</tbody></table>"
-    )
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

@@ -1,0 +1,344 @@
+"""The classroom dashboards: each one runs, the numbers it shows are right, and Voila serves them.
+
+Every test that takes a dashboard is parametrised over `find_dashboards()`, so a dashboard added
+to any module is covered without editing this file.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import defaultdict
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from servicecourse import dashboards, datasets, desk_contacts
+from servicecourse.paths import CourseError
+
+DASHBOARDS = dashboards.find_dashboards()
+IDS = [d.staged_name.removesuffix(".ipynb") for d in DASHBOARDS]
+each_dashboard = pytest.mark.parametrize("dashboard", DASHBOARDS, ids=IDS)
+
+# Voila starts a kernel for every page view (4-7 s, more on a busy machine).
+RENDER_TIMEOUT_MS = 60_000
+
+
+def test_the_course_has_dashboards():
+    assert any(d.staged_name == "01_intro__desk_contacts_explorer.ipynb" for d in DASHBOARDS)
+
+
+# --- the notebooks --------------------------------------------------------------------------
+
+
+@each_dashboard
+def test_committed_without_outputs_or_grading_metadata(dashboard):
+    nb = nbformat.read(dashboard.path, as_version=4)
+    for cell in nb.cells:
+        assert "nbgrader" not in cell.metadata, "dashboards are not graded"
+        if cell.cell_type == "code":
+            assert cell.outputs == [], "clear the outputs before committing"
+            assert cell.execution_count is None, "clear the outputs before committing"
+
+
+@each_dashboard
+def test_has_a_title_and_a_purpose_for_the_landing_page(dashboard):
+    nb = nbformat.read(dashboard.path, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "markdown")
+    assert first.source.startswith("# "), "a dashboard opens with its title as a heading"
+    assert dashboard.title == first.source.splitlines()[0][2:].strip()
+    assert len(dashboard.purpose) > 40, "the paragraph after the title says what it is for"
+
+
+@each_dashboard
+def test_executes_without_error(dashboard):
+    nb = nbformat.read(dashboard.path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(dashboard.path.parent)}},
+    )
+    client.execute()  # raises CellExecutionError with the failing cell
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
+    assert not errors
+
+
+# --- the numbers the contacts dashboard shows -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def contacts():
+    return datasets.load("kallavesi_desk_contacts")
+
+
+@pytest.fixture(scope="module")
+def raw_totals():
+    """Totals by (year, channel) read with the csv module: an independent path to the truth."""
+    totals = defaultdict(int)
+    with open(datasets.path("kallavesi_desk_contacts"), newline="") as f:
+        for row in csv.DictReader(f):
+            totals[int(row["month"][:4]), row["channel"]] += int(row["contacts"])
+    return totals
+
+
+def test_selection_is_a_month_by_channel_table(contacts):
+    table = desk_contacts.select_contacts(contacts, ["chat", "phone"], [2016, 2017])
+    assert list(table.columns) == ["phone", "chat"], "course order, whatever the widget order"
+    assert len(table) == 24
+    assert table.index.is_monotonic_increasing
+    assert str(table.index[0].date()) == "2016-01-01"
+    assert table.loc["2016-01-01", "phone"] == 2538  # first data row of the CSV
+    assert (table.loc["2016", "chat"] == 0).all(), "chat opened in January 2017"
+    assert (table.loc["2017", "chat"] > 0).all()
+
+
+def test_selection_filters_years(contacts, raw_totals):
+    table = desk_contacts.select_contacts(contacts, desk_contacts.CHANNELS, [2017])
+    assert len(table) == 12
+    assert set(table.index.year) == {2017}
+    for channel in desk_contacts.CHANNELS:
+        assert table[channel].sum() == raw_totals[2017, channel]
+
+
+def test_summary_totals_and_shares(contacts, raw_totals):
+    table = desk_contacts.select_contacts(contacts, ["phone", "chat"], [2017])
+    summary = desk_contacts.summarise(table)
+    phone, chat = raw_totals[2017, "phone"], raw_totals[2017, "chat"]
+    assert summary.by_channel == {"phone": phone, "chat": chat}
+    assert summary.total == phone + chat == 27_687
+    assert summary.months == 12
+    assert summary.share("chat") == pytest.approx(chat / (phone + chat))
+    assert summary.share("chat") == pytest.approx(0.2142, abs=1e-4)
+    assert sum(summary.share(c) for c in summary.by_channel) == pytest.approx(1.0)
+
+
+def test_summary_of_everything_matches_the_dataset(contacts):
+    summary = desk_contacts.summarise(
+        desk_contacts.select_contacts(contacts, desk_contacts.CHANNELS, [2016, 2017])
+    )
+    assert summary.total == contacts["contacts"].sum() == 111_384
+    assert max(summary.by_channel, key=summary.by_channel.get) == "phone"
+    html = desk_contacts.summary_html(summary)
+    assert "111,384 contacts" in html and "24 months" in html
+    assert "42.3%" in html  # phone: 47,107 of 111,384
+
+
+def test_chat_share_is_zero_in_2016_not_an_error(contacts):
+    summary = desk_contacts.summarise(desk_contacts.select_contacts(contacts, ["chat"], [2016]))
+    assert summary.total == 0
+    assert summary.share("chat") == 0.0
+    assert "0.0%" in desk_contacts.summary_html(summary)
+
+
+def test_no_channel_selected(contacts):
+    table = desk_contacts.select_contacts(contacts, [], [2016, 2017])
+    summary = desk_contacts.summarise(table)
+    assert table.empty and summary.total == 0
+    assert "No channel selected" in desk_contacts.summary_html(summary)
+
+
+def test_period_label():
+    assert desk_contacts.period_label((2016,)) == "2016"
+    assert desk_contacts.period_label((2017, 2016)) == "2016–2017"
+
+
+# --- finding and staging ----------------------------------------------------------------------
+
+
+def _notebook(path, *markdown):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(m) for m in markdown])
+    nbformat.write(nb, path)
+    return path
+
+
+def test_title_and_purpose_come_from_the_first_heading_and_paragraph(tmp_path):
+    path = _notebook(
+        tmp_path / "x.ipynb",
+        "Some preamble\n\n## The **real** title\n",
+        "Shows [the desk](https://example.org) per\nmonth.\n\nSecond paragraph.",
+    )
+    assert dashboards.describe(path) == ("The real title", "Shows the desk per month.")
+
+
+def test_a_notebook_without_heading_is_named_after_its_file(tmp_path):
+    path = _notebook(tmp_path / "sla_overview.ipynb", "Just text.")
+    assert dashboards.describe(path) == ("Sla overview", "")
+
+
+def test_stage_copies_every_dashboard_and_removes_stale_ones(tmp_path):
+    stale = _notebook(tmp_path / "01_intro__renamed_long_ago.ipynb", "# Old")
+    staged = dashboards.stage(tmp_path)
+    assert [p.name for p in staged] == [d.staged_name for d in DASHBOARDS]
+    assert not stale.exists()
+    for dashboard, copy in zip(DASHBOARDS, staged, strict=True):
+        assert copy.read_bytes() == dashboard.path.read_bytes()
+    tree = (
+        dashboards.template_root(tmp_path)
+        / "nbconvert"
+        / "templates"
+        / dashboards.TEMPLATE_NAME
+        / "tree.html"
+    ).read_text()
+    for dashboard in DASHBOARDS:
+        assert dashboard.url_path in tree
+    assert dashboards.stage(tmp_path) == staged, "staging twice gives the same folder"
+
+
+def test_voila_listens_on_loopback_only_without_nbgrader():
+    command = dashboards.voila_command(dashboards.repo_root() / "_build", 8123, False)
+    assert "--Voila.ip=127.0.0.1" in command
+    assert "--Voila.port=8123" in command and "--Voila.port_retries=0" in command
+    assert "--VoilaConfiguration.extension_denylist=@jupyter/nbgrader" in command
+    assert command[0].endswith("voila") and os.path.dirname(command[0]) == os.path.dirname(
+        sys.executable
+    )
+
+
+def test_a_port_in_use_is_a_clear_error():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(CourseError, match=rf"port {port} .* in use.*--port"):
+            dashboards.serve(port=port)
+
+
+# --- served by Voila, seen in a browser ---------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def voila_server(tmp_path_factory):
+    """The real `serve()` in its own process, stopped (kernels and all) whatever happens."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("voila") / "serve.log"
+    code = f"from servicecourse import dashboards; dashboards.serve(port={port})"
+    launched = time.monotonic()
+    with open(log, "w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=dashboards.repo_root(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"serve() exited with {server.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"Voila did not answer at {url} within 60 s:\n{log.read_text()}")
+            time.sleep(0.3)
+        ready = time.monotonic() - launched
+        yield {"url": url, "launched": launched, "ready": ready, "log": log}
+    finally:
+        server.send_signal(signal.SIGTERM)  # serve() turns it into a clean Voila shutdown
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _note_first_render(server):
+    """Printed with `pytest -s`: how long a teacher waits after launching, kernel included."""
+    if "first_render" not in server:
+        server["first_render"] = time.monotonic() - server["launched"]
+        print(
+            f"\nlaunch to landing page: {server['ready']:.1f} s; "
+            f"launch to first rendered dashboard: {server['first_render']:.1f} s"
+        )
+
+
+def _wait_until_rendered(page, server):
+    """Voila shows a spinner while the kernel runs the notebook, then the cells."""
+    page.wait_for_selector("#rendered_cells", state="visible", timeout=RENDER_TIMEOUT_MS)
+    # The widgets arrive after the cells; a dashboard without widgets would be a static page.
+    page.wait_for_selector(".jp-OutputArea-output .jupyter-widgets", timeout=RENDER_TIMEOUT_MS)
+    _note_first_render(server)
+    assert "There was an error when executing" not in page.locator("body").inner_text()
+    errors = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
+    assert errors.count() == 0, "a dashboard shows no errors or warnings: " + " | ".join(
+        errors.all_inner_texts()
+    )
+
+
+@pytest.mark.browser
+def test_landing_page_lists_every_dashboard(voila_server, offline_page):
+    page = offline_page
+    page.goto(voila_server["url"])
+    links = page.locator("li.dashboard a")
+    assert links.count() == len(DASHBOARDS)
+    for dashboard in DASHBOARDS:
+        link = page.locator(f"a[href='/{dashboard.url_path}']")
+        assert link.locator(".title").inner_text() == dashboard.title
+        assert dashboard.module in link.inner_text()
+    assert not page.refused, f"requests left the machine: {page.refused}"
+
+
+@pytest.mark.browser
+@each_dashboard
+def test_every_dashboard_renders_offline(voila_server, offline_page, dashboard):
+    page = offline_page
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(voila_server["url"] + dashboard.url_path)
+    _wait_until_rendered(page, voila_server)
+    assert page.get_by_role("heading", name=dashboard.title).is_visible()
+    assert not errors, f"the browser console shows errors: {errors}"
+    assert not page.refused, f"requests left the machine: {page.refused}"
+
+
+@pytest.mark.browser
+def test_contacts_dashboard_reacts_to_its_widgets(voila_server, offline_page, contacts):
+    from playwright.sync_api import expect
+
+    page = offline_page
+    page.goto(voila_server["url"])
+    page.locator("li.dashboard a", has_text="Service desk contacts by channel").click()
+    legend = page.locator(".js-plotly-plot .legend .traces")
+    expect(legend).to_have_count(4, timeout=RENDER_TIMEOUT_MS)
+    _note_first_render(voila_server)
+    expect(page.locator(".js-plotly-plot .scatterlayer .trace")).to_have_count(4)
+    summary = page.locator(".widget-html-content", has_text="contacts in")
+    expect(summary).to_contain_text("111,384 contacts in 24 months")
+    expect(page.locator(".js-plotly-plot .gtitle")).to_contain_text("2016–2017")
+
+    page.get_by_role("checkbox", name="Phone").uncheck()
+    expect(legend).to_have_count(3, timeout=15_000)
+    expect(page.locator(".js-plotly-plot .legend")).not_to_contain_text("Phone")
+    without_phone = desk_contacts.summarise(
+        desk_contacts.select_contacts(contacts, ["email", "portal", "chat"], [2016, 2017])
+    )
+    expect(summary).to_contain_text(f"{without_phone.total:,} contacts in 24 months")
+
+    page.get_by_role("button", name="2017", exact=True).click()
+    expect(page.locator(".js-plotly-plot .gtitle")).to_contain_text("channel, 2017")
+    in_2017 = desk_contacts.summarise(
+        desk_contacts.select_contacts(contacts, ["email", "portal", "chat"], [2017])
+    )
+    expect(summary).to_contain_text(f"{in_2017.total:,} contacts in 12 months")
+    assert not page.refused, f"requests left the machine: {page.refused}"
