@@ -33,6 +33,14 @@ def default_workspace() -> Path:
     return repo_root() / "work"
 
 
+def write_learner_config(workspace: Path, exchange: Path | None = None) -> Path:
+    """So that the Assignments tab and `nbgrader fetch/submit` find the course's exchange."""
+    workspace.mkdir(parents=True, exist_ok=True)
+    config = workspace / "nbgrader_config.py"
+    config.write_text(LEARNER_CONFIG.format(exchange=str(exchange or course_dir() / "exchange")))
+    return config
+
+
 def prepare_workspace(workspace: Path, release: Path | None = None) -> list[Path]:
     """Copy what is new in the release into the workspace; return the files copied."""
     release = release or course_dir() / "release"
@@ -49,8 +57,7 @@ def prepare_workspace(workspace: Path, release: Path | None = None) -> list[Path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, target)
                 copied.append(target)
-    config = workspace / "nbgrader_config.py"
-    config.write_text(LEARNER_CONFIG.format(exchange=str(course_dir() / "exchange")))
+    write_learner_config(workspace)
     return copied
 
 

@@ -7,7 +7,10 @@ student release and a broken file, autograde, make feedback and export.
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -15,7 +18,7 @@ import pytest
 from conftest import copy_course
 from notebooks import graded_modules, lesson_id, lessons
 
-from servicecourse import grading, leaks
+from servicecourse import grading, leaks, learn
 from servicecourse.paths import find_module
 
 pytestmark = pytest.mark.slow
@@ -191,3 +194,34 @@ def test_import_submissions_accepts_both_layouts(tmp_path):
     (incoming / "ben" / "a.ipynb").write_text("{}")
     assert grading.import_submissions(incoming, module, course) == ["anna", "ben"]
     assert (course / "submitted" / "ben" / module.name / "a.ipynb").exists()
+
+
+def test_exchange_round_trip_release_fetch_submit_collect(tmp_path):
+    """The way a class on one machine or hub works: through the exchange inside the course."""
+    module = find_module("01_intro")
+    course = copy_course(tmp_path / "course")
+    grading.release([module], course, exchange=True)
+    exchange = course / "exchange"
+    assert (exchange / "servicecourse" / "outbound" / module.name).is_dir()
+
+    workspace = tmp_path / "learner"
+    learn.write_learner_config(workspace, exchange)
+    nbgrader = [str(Path(sys.executable).parent / "nbgrader")]
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    for step in ("fetch_assignment", "submit"):
+        done = subprocess.run(
+            [*nbgrader[:1], step, module.name],
+            cwd=workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+    # With Exchange.path_includes_course, fetched work sits in a folder named after the course.
+    assert (workspace / "servicecourse" / module.name / "01_how_this_course_works.ipynb").exists()
+
+    grading.collect(module, course)
+    students = grading.submitted_students(module, course)
+    assert len(students) == 1
+    report = grading.autograde(module, course)
+    assert report.graded == students and not report.failed
