@@ -99,3 +99,16 @@ def test_contacts_dataset_is_plausible():
     assert (july < monthly.median() * 0.8).all(), "July is the summer-holiday low"
     chat_2016 = contacts.query("channel == 'chat' and month < '2017-01'").contacts
     assert (chat_2016 == 0).all(), "chat opens in January 2017"
+
+
+def test_commands_in_the_docs_exist(root):
+    """The instructors' guide, the learners' guide and the README name only real commands."""
+    import re
+
+    docs = ["README.md", "AUTHORING.md", "book/instructors.md", "book/how_to_study.md"]
+    named = set()
+    for doc in docs:
+        text = (root / doc).read_text()
+        named |= set(re.findall(r"(?:^|`|/bin/)servicecourse ([a-z]+)", text, re.MULTILINE))
+    assert named, "the docs show commands"
+    assert named <= set(COMMANDS), f"the docs name unknown commands: {named - set(COMMANDS)}"
