@@ -1,16 +1,19 @@
-"""Seeded generators of the course's synthetic datasets.
+"""Seeded generators of the course's synthetic datasets, collected from the ``gen_*`` modules.
 
-Each generator is a pure function of its seed, so that ``servicecourse datasets --check`` can
-prove the committed file is exactly what the documented generator makes. Numbers are synthetic
-but kept realistic for the fictional company Kallavesi IT (see ``../shared/design.md``).
+Each module of the course keeps its generators in its own file (``gen_intro.py``,
+``gen_basics.py``, …) with a ``GENERATORS`` dict; this file finds them all, so adding a
+generator never means editing a shared list. Each generator is a pure function of its seed, so
+that ``servicecourse datasets`` can prove a committed file is exactly what its documented
+generator makes.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 
@@ -29,38 +32,18 @@ class Generator:
         return self.frame().to_csv(index=False, lineterminator="\n")
 
 
-# Monthly contact volumes by channel. Levels: a 25-agent desk handling roughly 200-260 contacts a
-# working day; channel shares move from phone towards the self-service portal over 2016-2017,
-# and chat opens in January 2017. July is the Finnish summer-holiday low.
-_CHANNEL_LEVEL = {"phone": 2300.0, "email": 1500.0, "portal": 700.0, "chat": 0.0}
-_CHANNEL_TREND = {"phone": -0.012, "email": -0.004, "portal": 0.035, "chat": 0.0}
-_MONTH_FACTOR = np.array([1.12, 1.05, 1.04, 0.98, 0.97, 0.88, 0.62, 0.90, 1.10, 1.08, 1.06, 0.92])
+def _collect() -> dict[str, Generator]:
+    from .. import datasets as package
+
+    found: dict[str, Generator] = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name.startswith("gen_"):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for name, generator in module.GENERATORS.items():
+                if name in found:
+                    raise ValueError(f"two generators make the dataset {name!r}")
+                found[name] = generator
+    return found
 
 
-def kallavesi_desk_contacts(seed: int) -> pd.DataFrame:
-    """Contacts reaching the (fictional) Kallavesi IT service desk, per month and channel."""
-    rng = np.random.default_rng(seed)
-    months = pd.period_range("2016-01", "2017-12", freq="M")
-    rows = []
-    for i, month in enumerate(months):
-        season = _MONTH_FACTOR[month.month - 1]
-        for channel, level in _CHANNEL_LEVEL.items():
-            if channel == "chat":
-                # Chat opens in 2017 and is adopted over its first months.
-                expected = 0.0 if month.year < 2017 else 650.0 * (1 - np.exp(-(i - 11) / 3.0))
-            else:
-                expected = level * (1 + _CHANNEL_TREND[channel]) ** i
-            lam = max(expected * season, 0.0)
-            rows.append(
-                {
-                    "month": month.strftime("%Y-%m"),
-                    "channel": channel,
-                    "contacts": int(rng.poisson(lam)),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-GENERATORS: dict[str, Generator] = {
-    "kallavesi_desk_contacts": Generator(kallavesi_desk_contacts, seed=2016),
-}
+GENERATORS: dict[str, Generator] = _collect()
