@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -67,3 +70,27 @@ def copy_course(target: Path) -> Path:
     shutil.copy(repo_root() / "autograde" / "nbgrader_config.py", target / "nbgrader_config.py")
     (target / "source").symlink_to(repo_root() / "modules")
     return target
+
+
+@pytest.fixture(scope="session")
+def site(root) -> Path:
+    """The public book, built once per test session (cached executions make this quick)."""
+    from servicecourse import book
+
+    return book.build(log=lambda *_: None)
+
+
+@pytest.fixture(scope="session")
+def served_site(site):
+    """The built book on a loopback port, as a reader's browser would get it."""
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass

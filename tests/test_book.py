@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import nbformat
@@ -21,11 +18,6 @@ pytestmark = pytest.mark.slow
 
 LESSONS = lessons()
 SHARED_ASSETS = ("_static/",)
-
-
-@pytest.fixture(scope="session")
-def site(root) -> Path:
-    return book.build(log=lambda *_: None)
 
 
 @pytest.fixture(scope="session")
@@ -91,21 +83,6 @@ def test_plotly_js_is_loaded_once_from_the_site_not_inlined(site):
 def test_module_landing_pages_exist(site):
     for module in all_modules():
         assert (site / "book" / "modules" / f"{module.name}.html").exists()
-
-
-@pytest.fixture(scope="session")
-def served_site(site):
-    handler = functools.partial(QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 @pytest.mark.browser
