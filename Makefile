@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: course test deps chromium release book dashboards learn bench lint lock datasets clean
+.PHONY: course test deps chromium release book instructor-book dashboards learn bench lint lock datasets clean
 
 course: deps
 	$(BIN)/servicecourse build
@@ -39,6 +39,10 @@ release: deps
 
 book: deps
 	$(BIN)/servicecourse book
+
+# Solutions included: for teachers only, never published (built into _build/instructor/).
+instructor-book: deps
+	$(BIN)/servicecourse book --instructor
 
 dashboards: deps
 	$(BIN)/servicecourse dashboards

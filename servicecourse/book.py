@@ -30,6 +30,8 @@ CACHE_DIR = ".cache/book-exec"
 VENDOR_DIR = "book/_vendor"
 OUTPUT_DIR = "_build/html"
 DIGEST_FILE = "_build/.book-inputs.sha256"
+INSTRUCTOR_DIR = "_build/instructor"
+INSTRUCTOR_BANNER = "Instructor edition: contains solutions and hidden tests. Never publish it."
 EXECUTE_TIMEOUT = 300
 
 # The first cell the book build runs in every kernel, removed again before the page is written.
@@ -186,6 +188,74 @@ def _copy_if_changed(source: Path, target: Path) -> None:
     shutil.copy2(source, target)
 
 
+def _run_jupyter_book(source: Path, force: bool = False, output: Path | None = None) -> None:
+    """Strict: any Sphinx warning is an error, so a broken page never ships quietly."""
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    command = [str(jupyter_book), "build", str(source), "--builder", "html"]
+    command += ["--warningiserror", "--keep-going", "--quiet"]
+    if output is not None:
+        command += ["--path-output", str(output)]
+    if force:
+        command.append("--all")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(command, cwd=source, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BookBuildError(
+            "Jupyter Book failed; its warnings and errors:\n" + (done.stderr or done.stdout)[-6000:]
+        )
+
+
+def build_instructor(log=print) -> Path:
+    """The same book with solutions and hidden tests, for teachers, in its own folder.
+
+    Built on request only, from a private copy of the book's sources under _build/, so the
+    public build (which excludes _build/) can never pick it up.
+    """
+    root = repo_root()
+    base = root / INSTRUCTOR_DIR
+    source = base / "src"
+    shutil.rmtree(source, ignore_errors=True)
+    vendor_assets()
+    shutil.copytree(root / "book", source / "book")
+    (source / "datasets").mkdir(parents=True)
+    for card in datasets_dir().glob("*.md"):
+        shutil.copy2(card, source / "datasets" / card.name)
+    shutil.copy2(root / "_toc.yml", source / "_toc.yml")
+    config = (root / "_config.yml").read_text(encoding="utf-8")
+    config = config.replace("\nhtml:\n", f'\nhtml:\n  announcement: "{INSTRUCTOR_BANNER}"\n', 1)
+    config = config.replace('title: "', 'title: "Instructor edition – ', 1)
+    (source / "_config.yml").write_text(config, encoding="utf-8")
+    for module in all_modules():
+        for notebook in module.lessons:
+            target = page_path(source / PAGES_DIR, module, notebook)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(executed(module, notebook, log), target)
+    _run_jupyter_book(source, force=True, output=base)
+    output = base / "_build" / "html"
+    log(f"instructor edition built: {output / 'index.html'} (do not publish)")
+    return output
+
+
+def student_notebook(page: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """What a learner starts from: the page's cells (already the release's) without outputs."""
+    nb = nbformat.from_dict(page)
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+def publish_student_notebooks(output: Path) -> None:
+    """The page's download button serves the student notebook, never the source."""
+    pages = repo_root() / PAGES_DIR
+    for page in pages.rglob("*.ipynb"):
+        target = output / "_sources" / PAGES_DIR / page.relative_to(pages)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(student_notebook(nbformat.read(page, as_version=4)), target)
+
+
 def book_inputs() -> list[Path]:
     root = repo_root()
     inputs = [root / name for name in ("_config.yml", "_toc.yml", "requirements.lock")]
@@ -214,25 +284,8 @@ def build(force: bool = False, log=print) -> Path:
     ):
         log(f"book is up to date: {output}")
         return output
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    command = [
-        str(jupyter_book),
-        "build",
-        str(root),
-        "--builder",
-        "html",
-        "--warningiserror",
-        "--keep-going",
-        "--quiet",
-    ]
-    if force:
-        command.append("--all")
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise BookBuildError(
-            "Jupyter Book failed; its warnings and errors:\n" + (done.stderr or done.stdout)[-6000:]
-        )
+    _run_jupyter_book(root, force=force)
+    publish_student_notebooks(output)
     found = leaks.find_in_tree(output, leaks.secret_lines(all_modules()))
     if found:
         raise BookBuildError(

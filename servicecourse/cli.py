@@ -37,7 +37,10 @@ def cmd_release(args) -> int:
 def cmd_book(args) -> int:
     from . import book
 
-    book.build(force=args.force)
+    if args.instructor:
+        book.build_instructor()
+    else:
+        book.build(force=args.force)
     return 0
 
 
@@ -146,6 +149,12 @@ def parser() -> argparse.ArgumentParser:
 
     p = add("book", cmd_book, "Build the public book into _build/html/.")
     p.add_argument("--force", action="store_true", help="rebuild every page")
+    p.add_argument(
+        "--instructor",
+        action="store_true",
+        help="build the instructor edition (with solutions) into _build/instructor/ instead; "
+        "never publish it",
+    )
 
     p = add("collect", cmd_collect, "Collect submissions of a module from the exchange.")
     p.add_argument("module")

@@ -7,6 +7,9 @@ colour-blind-safe palette.
 
 from __future__ import annotations
 
+import re
+from html import escape as html_escape
+
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
@@ -15,6 +18,7 @@ from plotly.io._base_renderers import MimetypeRenderer
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
 TEMPLATE_NAME = "servicecourse"
+_TAG = re.compile(r"<[^>]+>")  # plotly titles may carry <b>, <br> and the like
 BOOK_RENDERER_NAME = "servicecourse_book"
 
 
@@ -35,6 +39,12 @@ class BookRenderer(MimetypeRenderer):
     """
 
     def to_mimebundle(self, fig_dict):
+        title = _title_text(fig_dict)
+        if not title:
+            raise ValueError(
+                "every figure of the course needs a title, which is also its text alternative "
+                "for screen readers: fig.update_layout(title='What the figure shows')"
+            )
         html = pio.to_html(
             fig_dict,
             include_plotlyjs=False,
@@ -45,7 +55,14 @@ class BookRenderer(MimetypeRenderer):
             validate=False,
             config={"displaylogo": False, "responsive": True},
         )
-        return {"text/html": html}
+        label = html_escape(_TAG.sub("", title), quote=True)
+        return {"text/html": f'<div role="figure" aria-label="Figure: {label}">{html}</div>'}
+
+
+def _title_text(fig_dict) -> str:
+    title = (fig_dict.get("layout") or {}).get("title") or {}
+    text = title.get("text") if isinstance(title, dict) else title
+    return str(text or "").strip()
 
 
 pio.templates[TEMPLATE_NAME] = _course_template()

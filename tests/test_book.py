@@ -57,6 +57,18 @@ def test_exercise_cells_show_what_learners_receive(site, released, root, item):
     assert lesson_outputs, "lesson cells keep their outputs (tables, figures)"
 
 
+@pytest.mark.parametrize("item", LESSONS, ids=lesson_id)
+def test_download_button_gives_the_student_notebook(site, released, item):
+    module, notebook = item
+    page = (site / book.PAGES_DIR / module.name / f"{notebook.stem}.html").read_text()
+    link = f"_sources/{book.PAGES_DIR}/{module.name}/{notebook.name}"
+    assert link in page, "the page offers its notebook for download"
+    downloaded = nbformat.read(site / link, as_version=4)
+    release = nbformat.read(released / module.name / notebook.name, as_version=4)
+    assert [c.source for c in downloaded.cells] == [c.source for c in release.cells]
+    assert not any(c.get("outputs") for c in downloaded.cells), "a fresh notebook to work in"
+
+
 def test_no_solution_or_hidden_test_in_the_site(site):
     secrets = leaks.secret_lines(all_modules())
     assert secrets
@@ -78,6 +90,14 @@ def test_plotly_js_is_loaded_once_from_the_site_not_inlined(site):
         text = page.read_text()
         assert text.count("plotly.min.js") <= 1
         assert page.stat().st_size < 1_000_000, f"{page} is too heavy: plotly.js inlined?"
+
+
+def test_every_figure_has_a_text_alternative(site):
+    for page in html_pages(site):
+        text = page.read_text()
+        figures = text.count('class="plotly-graph-div"')
+        labelled = len(re.findall(r'<div role="figure" aria-label="Figure: [^"]+">', text))
+        assert figures == labelled, f"{page}: {figures} figures, {labelled} with a text alternative"
 
 
 def test_module_landing_pages_exist(site):
@@ -128,3 +148,14 @@ def test_module_without_lessons_releases_nothing(tmp_path):
     course = copy_course(tmp_path / "course")
     empty = [m for m in all_modules() if not m.lessons]
     assert grading.release(empty, course) == []
+
+
+def test_instructor_edition_is_separate_and_never_public(site):
+    edition = book.build_instructor(log=lambda *_: None)
+    assert edition.is_relative_to(site.parent.parent / book.INSTRUCTOR_DIR)
+    secrets = leaks.secret_lines(all_modules())
+    assert leaks.find_in_tree(edition / book.PAGES_DIR, secrets), "teachers see the solutions"
+    assert book.INSTRUCTOR_BANNER in (edition / "book" / "intro.html").read_text()
+    assert not site.is_relative_to(edition.parent.parent), "the public site is elsewhere"
+    assert not leaks.find_in_tree(site, secrets)
+    assert not any(book.INSTRUCTOR_BANNER in p.read_text() for p in site.rglob("*.html"))
