@@ -4,16 +4,21 @@
 - warm rebuild with nothing changed (the build's input digest says there is nothing to do);
 - warm Sphinx rebuild: the same, but Jupyter Book is run anyway (incremental);
 - median page weight (HTML plus the files only that page uses; shared assets in _static/
-  are loaded once for the whole site) and total site size.
+  are loaded once for the whole site) and total site size;
+- cold-cache load of the most figure-heavy page in headless Chromium on loopback, until every
+  plotly figure has drawn.
 
 Run with `make bench` (or `.venv/bin/python benchmarks/bench_book.py`).
 """
 
 from __future__ import annotations
 
+import functools
+import http.server
 import re
 import shutil
 import statistics
+import threading
 import time
 from pathlib import Path
 
@@ -45,6 +50,48 @@ def page_weight(page: Path, site: Path) -> int:
     return total
 
 
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def cold_load_seconds(site: Path, page: Path, repeats: int = 3) -> list[float]:
+    """Each load in a fresh browser context: nothing cached, as for a first-time reader."""
+    from playwright.sync_api import sync_playwright
+
+    handler = functools.partial(_Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/{page.relative_to(site)}"
+    figures = page.read_text().count('class="plotly-graph-div"')
+    args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        for _ in range(repeats):
+            context = browser.new_context()
+            tab = context.new_page()
+            started = time.perf_counter()
+            tab.goto(url)
+            tab.wait_for_function(
+                f"document.querySelectorAll('.plotly-graph-div .main-svg').length >= {figures}"
+            )
+            times.append(time.perf_counter() - started)
+            context.close()
+        browser.close()
+    server.shutdown()
+    return times
+
+
 def main() -> None:
     root = repo_root()
     quiet = lambda *_: None  # noqa: E731
@@ -70,6 +117,14 @@ def main() -> None:
     print(f"heaviest page                      {max(weights) / mb:8.3f} MB")
     print(f"shared assets (_static/, once)     {shared / mb:8.1f} MB")
     print(f"total site size                    {total / mb:8.1f} MB")
+    heaviest = max(pages, key=lambda p: p.read_text().count('class="plotly-graph-div"'))
+    n_figures = heaviest.read_text().count('class="plotly-graph-div"')
+    loads = cold_load_seconds(site, heaviest)
+    print(f"figure-heavy page                  {heaviest.relative_to(site)} ({n_figures} figures)")
+    print(
+        f"cold-cache load, median of {len(loads)}       {statistics.median(loads):8.2f} s  "
+        f"(all: {', '.join(f'{t:.2f}' for t in loads)})"
+    )
 
 
 if __name__ == "__main__":
