@@ -159,3 +159,19 @@ def test_instructor_edition_is_separate_and_never_public(site):
     assert not site.is_relative_to(edition.parent.parent), "the public site is elsewhere"
     assert not leaks.find_in_tree(site, secrets)
     assert not any(book.INSTRUCTOR_BANNER in p.read_text() for p in site.rglob("*.html"))
+
+
+@pytest.mark.browser
+def test_offline_search_finds_a_lesson(served_site, offline_page):
+    page = offline_page
+    page.goto(f"{served_site}/search.html?q=validate")
+    page.wait_for_selector("#search-results li", timeout=30_000)
+    found = page.locator("#search-results li a").all_inner_texts()
+    assert any("How this course works" in text for text in found), found
+    assert not page.refused
+
+
+def test_index_lists_glossary_terms(site):
+    index = (site / "genindex.html").read_text()
+    for term in ("palvelunhallinta", "service management", "häiriö", "incident"):
+        assert f">{term}" in index, f"{term} is missing from the index"
