@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from servicecourse import book
+from servicecourse.browser import launch
 from servicecourse.paths import repo_root
 
 LOCAL_REF = re.compile(r'(?:src|href)="([^"#?:]+)')
@@ -64,19 +65,9 @@ def cold_load_seconds(site: Path, page: Path, repeats: int = 3) -> list[float]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/{page.relative_to(site)}"
     figures = page.read_text().count('class="plotly-graph-div"')
-    args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]
     times = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        browser = launch(p)
         for _ in range(repeats):
             context = browser.new_context()
             tab = context.new_page()
