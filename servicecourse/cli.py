@@ -98,13 +98,13 @@ def cmd_dashboards(args) -> int:
 
 
 def cmd_datasets(args) -> int:
-    from .datasets import GENERATORS
+    from .datasets import GENERATORS, RAW_GENERATORS
     from .paths import datasets_dir
 
     stale = []
-    for name, generator in GENERATORS.items():
-        target = datasets_dir() / f"{name}.csv"
-        text = generator.csv_text()
+    for name, generator in [*GENERATORS.items(), *RAW_GENERATORS.items()]:
+        target = datasets_dir() / f"{name}{generator.suffix}"
+        text = generator.text()
         if args.write:
             target.write_text(text, encoding="utf-8")
             print(f"wrote {target} (seed {generator.seed})")
@@ -114,7 +114,8 @@ def cmd_datasets(args) -> int:
         print("differ from their generators: " + ", ".join(stale) + " (run `datasets --write`)")
         return 1
     if not args.write:
-        print(f"{len(GENERATORS)} synthetic dataset(s) match their generators")
+        raw = f" (and {len(RAW_GENERATORS)} raw file(s))" if RAW_GENERATORS else ""
+        print(f"{len(GENERATORS)} synthetic dataset(s) match their generators{raw}")
     return 0
 
 

@@ -1,6 +1,8 @@
 """Load the course's datasets by name, and regenerate the synthetic ones from their seeds.
 
-Every dataset is ``datasets/<name>.csv`` with a data card ``datasets/<name>.md`` beside it.
+Every dataset is ``datasets/<name>.csv`` with a data card ``datasets/<name>.md`` beside it. A few
+raw files in another format (a device's text log, ``datasets/<name>.log``) are found by
+``path()`` too; they are read with the module's own parser, not ``load()``.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..paths import CourseError, datasets_dir
-from .generators import GENERATORS
+from .generators import GENERATORS, RAW_GENERATORS
 
-__all__ = ["GENERATORS", "available", "card_path", "load", "path"]
+__all__ = ["GENERATORS", "RAW_GENERATORS", "available", "card_path", "load", "path"]
 
 
 def available() -> list[str]:
@@ -21,6 +23,9 @@ def available() -> list[str]:
 
 def path(name: str) -> Path:
     csv = datasets_dir() / f"{name}.csv"
+    raw = RAW_GENERATORS.get(name)
+    if not csv.exists() and raw is not None and (datasets_dir() / f"{name}{raw.suffix}").exists():
+        return datasets_dir() / f"{name}{raw.suffix}"
     if not csv.exists():
         raise CourseError(f"no dataset called {name!r}; the datasets are: {', '.join(available())}")
     return csv

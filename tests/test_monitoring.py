@@ -1,0 +1,353 @@
+"""The monitoring engine of module 04: cleaning, rules, incidents, scoring and bad input."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from servicecourse import monitoring as m
+from servicecourse.datasets import path
+from servicecourse.monitoring import nab, rules
+from servicecourse.monitoring.incidents import PRIORITY
+
+UTC = "UTC"
+
+
+def log_text(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def minutes(start: str, values, rh=None) -> pd.DataFrame:
+    index = pd.date_range(start, periods=len(values), freq="min", tz=UTC)
+    data = {"temp_c": np.asarray(values, float)}
+    data["rh_pct"] = np.full(len(values), 30.0) if rh is None else np.asarray(rh, float)
+    return pd.DataFrame(data, index=index)
+
+
+@pytest.fixture(scope="module")
+def course():
+    readings = m.load_log()
+    labels = m.load_labels()
+    result = m.run(readings)
+    return readings, labels, result, m.score(result, labels)
+
+
+# --- Data -----------------------------------------------------------------------------------
+
+
+def test_log_is_labelled_simulated_and_small():
+    log = path("yun_server_room_2016")
+    assert log.suffix == ".log"
+    assert log.stat().st_size < 6_000_000
+    head = log.read_text(encoding="utf-8")[:400]
+    assert "SIMULATED" in head and "fictional" in head
+
+
+def test_labels_cover_every_signature(course):
+    _, labels, _, _ = course
+    kinds = set(labels["kind"])
+    assert {"cooling_failure", "door_open", "sensor_stuck", "sensor_dead"} <= kinds
+    assert {"slow_degradation", "wifi_dropout", "reboot", "dst_repeated_hour"} <= kinds
+    assert str(labels["start"].dt.tz) == UTC
+
+
+def test_humidity_follows_temperature_at_constant_absolute_humidity(course):
+    readings, labels, _, _ = course
+    cooling = labels[labels.kind == "cooling_failure"].iloc[0]
+    before = readings.loc[cooling.start - pd.Timedelta("1h") : cooling.start]
+    peak = readings.loc[
+        cooling.start + pd.Timedelta("100min") : cooling.start + pd.Timedelta("140min")
+    ]
+    assert peak.temp_c.mean() > before.temp_c.mean() + 8
+    assert peak.rh_pct.mean() < before.rh_pct.mean() - 10, "warm air at constant AH is drier"
+    door = labels[labels.kind == "door_open"].iloc[0]
+    before = readings.loc[door.start - pd.Timedelta("1h") : door.start]
+    during = readings.loc[door.start + pd.Timedelta("3h") : door.start + pd.Timedelta("5h")]
+    assert during.rh_pct.mean() > before.rh_pct.mean() + 3, "corridor air is moister"
+    december = readings.loc["2016-12-01":"2016-12-04", "rh_pct"].median()
+    october = readings.loc["2016-10-01":"2016-10-04", "rh_pct"].median()
+    assert december < october - 5 and december < 35, "dry winter air"
+
+
+# --- Load and clean -------------------------------------------------------------------------
+
+
+def test_repeated_dst_hour_becomes_distinct_utc_minutes():
+    text = log_text(
+        *[f"2016-10-30 03:{mm:02d}:05\t20.{mm % 10}\t40.0" for mm in range(60)],
+        *[f"2016-10-30 03:{mm:02d}:05\t21.{mm % 10}\t41.0" for mm in range(60)],
+        "2016-10-30 04:00:05\t21.0\t41.0",
+    )
+    readings = m.clean(m.read_log(text))
+    assert len(readings) == 121 and not readings.gap.any()
+    assert readings.index[0] == pd.Timestamp("2016-10-30 00:00", tz=UTC)
+    assert readings.index[-1] == pd.Timestamp("2016-10-30 02:00", tz=UTC)
+    assert readings.rh_pct.iloc[:60].eq(40.0).all() and readings.rh_pct.iloc[60:].eq(41.0).all()
+
+
+def test_course_log_has_no_hole_in_the_repeated_hour(course):
+    readings = course[0]
+    night = readings.loc["2016-10-29 23:30":"2016-10-30 01:30"]
+    assert len(night) == 121 and not night.gap.any()
+    assert readings.index.is_unique and readings.index.is_monotonic_increasing
+    assert (np.diff(readings.index.asi8) == np.diff(readings.index.asi8)[0]).all()
+
+
+def test_duplicates_sentinels_impossible_and_gaps_are_flagged():
+    text = log_text(
+        "2016-11-01 12:00:05\t21.0\t30.0",
+        "2016-11-01 12:00:05\t21.0\t30.0",
+        "2016-11-01 12:01:05\t-999.0\t-999.0",
+        "2016-11-01 12:02:05\t3276.7\t6553.5",
+        "2016-11-01 12:03:05\tnan\tnan",
+        "2016-11-01 12:07:05\t21.1\t30.2",
+    )
+    readings = m.clean(m.read_log(text))
+    flags = readings.flag.astype(str).tolist()
+    assert flags == [
+        "duplicate",
+        "sentinel",
+        "impossible",
+        "failed_read",
+        "gap",
+        "gap",
+        "gap",
+        "ok",
+    ]
+    assert readings.gap.tolist() == [False] * 4 + [True] * 3 + [False]
+    assert readings.temp_c.iloc[1:7].isna().all() and readings.temp_c.iloc[0] == 21.0
+    assert readings.attrs["quality"]["duplicate_lines"] == 1
+
+
+def test_unsynchronised_clock_is_moved_by_the_ntp_step():
+    # ntpd's step is in absolute seconds: stale 14:04:22 EEST is 11:04:22 UTC.
+    step = int(
+        (pd.Timestamp("2016-11-03 07:40:05") - pd.Timestamp("2016-09-12 11:04:22")).total_seconds()
+    )
+    text = log_text(
+        "2016-11-03 09:37:05\t21.0\t30.0",
+        "2016-09-12 14:03:27\tBOOT\tclock from sysfixtime, not synced",
+        "2016-09-12 14:04:22\t21.2\t30.1",
+        "2016-09-12 14:05:22\t21.3\t30.1",
+        f"2016-11-03 09:42:40\tNTP\tstep +{step} s",
+        "2016-11-03 09:43:05\t21.4\t30.2",
+    )
+    readings = m.clean(m.read_log(text))
+    unsynced = readings[readings.flag == "clock_unsynced"]
+    assert len(unsynced) == 2
+    assert unsynced.index[0] == pd.Timestamp("2016-11-03 07:40", tz=UTC)
+    assert unsynced.temp_c.tolist() == [21.2, 21.3]
+
+
+def test_spike_is_removed():
+    text = log_text(
+        *[f"2016-11-01 12:0{i}:05\t{v}\t30.0" for i, v in enumerate([21, 21, 29, 21, 21])]
+    )
+    readings = m.clean(m.read_log(text))
+    assert readings.flag.astype(str).tolist()[2] == "spike" and np.isnan(readings.temp_c.iloc[2])
+
+
+def test_course_log_quality_counts(course):
+    quality = course[0].attrs["quality"]
+    assert quality["duplicate_lines"] > 100 and quality["sentinel_minutes"] > 10
+    assert quality["clock_unsynced_minutes"] > 0 and quality["gap_minutes"] > 60
+
+
+# --- Rules ----------------------------------------------------------------------------------
+
+
+def test_hysteresis_prevents_flapping():
+    wobble = [21.0] * 5 + [27.2, 26.8] * 20 + [21.0] * 5
+    readings = minutes("2016-11-01", wobble)
+    with_h = rules.threshold_events(readings, "temp_c", 27.0, hysteresis=0.5)
+    without = rules.threshold_events(readings, "temp_c", 27.0, hysteresis=0.0)
+    assert len(with_h) == 1 and len(without) == 20
+    result = m.run(readings, m.DEFAULT_CONFIG.with_(rules=("threshold",), temp_for="0min"))
+    assert len(result.incidents) == 1
+
+
+def test_for_duration_is_respected():
+    five = minutes("2016-11-01", [21.0] * 3 + [28.0] * 5 + [21.0] * 3)
+    six = minutes("2016-11-01", [21.0] * 3 + [28.0] * 6 + [21.0] * 3)
+    assert rules.threshold_events(five, "temp_c", 27.0, for_="5min").empty
+    fired = rules.threshold_events(six, "temp_c", 27.0, for_="5min")
+    assert fired.time.tolist() == [pd.Timestamp("2016-11-01 00:08", tz=UTC)]
+
+
+def test_severity_types():
+    readings = minutes("2016-11-01", [21.0] * 5 + [33.0] * 20)
+    events = m.run(readings, m.DEFAULT_CONFIG.with_(rules=("threshold",))).events
+    assert set(events.severity) == {"warning", "exception"}
+    assert set(events.severity) <= set(m.SEVERITIES)
+
+
+@pytest.mark.parametrize(
+    "kind, rule",
+    [
+        ("cooling_failure", "threshold_critical"),
+        ("cooling_failure", "rate_of_change"),
+        ("door_open", "baseline"),
+        ("sensor_stuck", "flat_line"),
+        ("sensor_dead", "heartbeat"),
+        ("slow_degradation", "predictive"),
+    ],
+)
+def test_each_label_is_found_by_its_rule(course, kind, rule):
+    _, labels, result, _ = course
+    events = result.events
+    for label in labels[labels.kind == kind].itertuples():
+        inside = events[(events.time >= label.start) & (events.time <= label.end)]
+        assert rule in set(inside.rule), f"{kind} at {label.start} not found by {rule}"
+
+
+def test_predictive_alert_comes_well_before_the_breach(course):
+    per_label = course[3]["per_label"]
+    lead = per_label.loc[per_label.kind == "slow_degradation", "lead_hours"].iloc[0]
+    assert lead > 12
+
+
+def test_no_alerts_on_three_normal_weeks():
+    from servicecourse.datasets.gen_proactive import simulate_readings
+
+    readings = simulate_readings(7, days=21)
+    events = m.run(readings).events
+    assert events[events.severity != "informational"].empty, events
+
+
+# --- Incidents and scores -------------------------------------------------------------------
+
+
+def test_priority_matrix():
+    assert m.priority("high", "high") == 1
+    assert m.priority("high", "low") == m.priority("low", "high") == 3
+    assert m.priority("low", "low") == 5
+    assert PRIORITY.shape == (3, 3)
+    with pytest.raises(ValueError):
+        m.priority("huge", "low")
+
+
+def test_incident_priority_comes_from_its_events(course):
+    incidents = course[2].incidents
+    cooling = incidents[incidents.rules.str.contains("threshold_critical")]
+    assert (cooling.priority == 1).all() and (cooling.impact == "high").all()
+    stuck = incidents[incidents.rules == "flat_line"]
+    assert (stuck.priority == m.priority("medium", "low")).all()
+
+
+def test_default_config_on_the_course_log(course):
+    _, labels, result, scores = course
+    assert scores["recall"] == 1.0
+    assert scores["precision"] >= 0.8
+    assert scores["false_alarms_per_week"] <= 0.5
+    assert 0 < scores["mttd_minutes"] < 24 * 60 * 3
+    assert scores["nab_score"] > 80
+    assert len(result.incidents) == len(labels[labels.category != "device_fault"])
+
+
+# --- NAB ------------------------------------------------------------------------------------
+
+
+def test_nab_perfect_is_100_and_nothing_is_0():
+    frame, windows = nab.load_nab()
+    times = pd.DatetimeIndex(frame.timestamp)
+    starts = [times[times.searchsorted(a)] for a, _ in windows]
+    assert m.nab_score(times, starts, windows)["score"] == 100.0
+    assert m.nab_score(times, [], windows)["score"] == 0.0
+    # a false positive before any window costs the FP weight (0.11 of a window)
+    one_fp = m.nab_score(times, [*starts, times[1000]], windows)
+    assert one_fp["fp"] == 1 and one_fp["score"] == pytest.approx(100 - 0.11 / 4 * 100)
+    # alerts in the probationary period are not scored
+    assert m.nab_score(times, [times[10]], windows)["fp"] == 0
+
+
+def test_default_beats_the_zscore_baseline_on_nab():
+    scores = m.nab_compare()
+    assert 50 < scores["zscore"]["score"] < 75, "the z-score baseline scores about 60-65"
+    assert scores["default"]["score"] > scores["zscore"]["score"]
+
+
+# --- Bad input ------------------------------------------------------------------------------
+
+
+def test_csv_exports_get_a_clear_error_and_a_reader():
+    comma = "timestamp,temperature,humidity\n2016-10-01 00:00:05,21.4,31.2\n"
+    semicolon = "timestamp;temperature;humidity\n2016-10-01 00:00:05;21,4;31,2\n"
+    for text in (comma, semicolon):
+        with pytest.raises(m.LogFormatError, match="read_export"):
+            m.read_log(text + "2016-10-01 00:01:05,21.5,31.0\n")
+        raw = m.read_export(io.StringIO(text))
+        assert raw.temp_c.tolist() == [21.4]
+        assert m.clean(raw).index[0] == pd.Timestamp("2016-09-30 21:00", tz=UTC)
+
+
+def test_empty_and_garbage_logs_are_clear_errors(tmp_path):
+    with pytest.raises(m.MonitoringInputError, match="no readings"):
+        m.read_log("# only a comment\n\n")
+    with pytest.raises(m.LogFormatError, match="no tab"):
+        m.read_log("hello world\n")
+    with pytest.raises(m.MonitoringInputError, match="no file"):
+        m.read_log(tmp_path / "missing.log")
+    with pytest.raises(m.MonitoringInputError, match="empty"):
+        m.run(pd.DataFrame({"temp_c": []}, index=pd.DatetimeIndex([], tz=UTC)))
+
+
+def test_bad_frames_name_the_problem():
+    good = minutes("2016-11-01", [21.0] * 10)
+    with pytest.raises(m.MonitoringInputError, match="temp_c"):
+        m.run(good.rename(columns={"temp_c": "temperature"}))
+    with pytest.raises(m.MonitoringInputError, match="not sorted"):
+        m.run(good.iloc[::-1])
+    with pytest.raises(m.MonitoringInputError, match="occur twice"):
+        m.run(pd.concat([good, good.iloc[:2]]).sort_index())
+    with pytest.raises(m.MonitoringInputError, match="not numbers"):
+        m.run(good.assign(temp_c=good.temp_c.astype(str)))
+    with pytest.raises(m.MonitoringInputError, match="time zone"):
+        m.run(good.tz_localize(None))
+    with pytest.raises(m.MonitoringInputError, match="evenly spaced"):
+        m.run(good.drop(good.index[3]))
+    with pytest.raises(m.MonitoringInputError, match="MonitoringConfig"):
+        m.run(good, {"temp_warning": 27})
+    with pytest.raises(m.MonitoringInputError, match="duration"):
+        m.DEFAULT_CONFIG.with_(temp_for="five minutes")
+
+
+def test_frames_with_other_names_are_cleaned_or_explained():
+    frame = pd.DataFrame(
+        {
+            "time": ["2016-11-01 12:00:00", "2016-11-01 12:00:00", "2016-11-01 12:02:00"],
+            "temp_c": ["21,0", "21,0", "21,5"],
+        }
+    )
+    readings = m.readings_frame(frame)
+    assert readings.flag.astype(str).tolist() == ["duplicate", "gap", "ok"]
+    with pytest.raises(m.MonitoringInputError, match="missing column"):
+        m.readings_frame(frame.rename(columns={"time": "when"}))
+    with pytest.raises(m.MonitoringInputError, match="not numeric"):
+        m.readings_frame(frame.assign(temp_c=["warm", "hot", "cold"]))
+    with pytest.raises(m.MonitoringInputError, match="empty"):
+        m.readings_frame(frame.iloc[:0])
+
+
+def test_unsorted_frame_is_sorted_and_unreadable_times_dropped():
+    frame = pd.DataFrame(
+        {
+            "time": ["2016-11-01 12:02:00", "2016-11-01 12:00:00", "garbage", "2016-11-01 12:01"],
+            "temp_c": [21.0, 21.2, 20.0, 21.1],
+        }
+    )
+    readings = m.readings_frame(frame)
+    assert readings.temp_c.tolist() == [21.2, 21.1, 21.0]
+    assert readings.index[0] == pd.Timestamp("2016-11-01 10:00", tz=UTC)
+
+
+def test_bad_labels_are_clear_errors(course):
+    result = course[2]
+    with pytest.raises(m.MonitoringInputError, match="kind, start and end"):
+        m.score(result, pd.DataFrame({"kind": ["x"], "begin": ["2016-10-01"]}))
+    with pytest.raises(m.MonitoringInputError, match="ends before"):
+        m.score(
+            result, pd.DataFrame({"kind": ["x"], "start": ["2016-10-02"], "end": ["2016-10-01"]})
+        )
