@@ -236,6 +236,17 @@ def build_instructor(log=print) -> Path:
     return output
 
 
+STATIC_SOURCES = ("book/_vendor", "book/assets")  # html_static_path in _config.yml
+
+
+def refresh_static_files(output: Path) -> None:
+    """Sphinx's incremental build keeps an old copy of a changed static file; copy ours anew."""
+    root = repo_root()
+    for folder in STATIC_SOURCES:
+        for source in _files(root / folder, "*"):
+            _copy_if_changed(source, output / "_static" / source.relative_to(root / folder))
+
+
 def student_notebook(page: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """What a learner starts from: the page's cells (already the release's) without outputs."""
     nb = nbformat.from_dict(page)
@@ -285,6 +296,7 @@ def build(force: bool = False, log=print) -> Path:
         log(f"book is up to date: {output}")
         return output
     _run_jupyter_book(root, force=force)
+    refresh_static_files(output)
     publish_student_notebooks(output)
     found = leaks.find_in_tree(output, leaks.secret_lines(all_modules()))
     if found:

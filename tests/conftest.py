@@ -72,11 +72,17 @@ def site(root) -> Path:
 def served_site(site):
     """The built book on a loopback port, as a reader's browser would get it."""
     handler = functools.partial(QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    # A page asks for dozens of files at once; the default backlog of 5 resets connections.
+    request_queue_size = 128
+    daemon_threads = True
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

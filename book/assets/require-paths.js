@@ -3,6 +3,10 @@
 (function () {
   var staticDir = document.currentScript.src.replace(/\/[^/]*$/, "");
   require.config({
-    paths: { "@jupyter-widgets/html-manager/dist": staticDir + "/html-manager" },
+    paths: {
+      "@jupyter-widgets/html-manager/dist": staticDir + "/html-manager",
+      // The bundled base and controls modules resolve their fonts next to "@jupyter-widgets/".
+      "@jupyter-widgets": staticDir + "/html-manager",
+    },
   });
 })();
