@@ -93,7 +93,12 @@ def cmd_learn(args) -> int:
 def cmd_dashboards(args) -> int:
     from . import dashboards
 
-    dashboards.serve(port=args.port, open_browser=args.open)
+    dashboards.serve(
+        port=args.port,
+        open_browser=args.open,
+        thumbnails=not args.no_thumbnails,
+        pool_size=args.pool_size,
+    )
     return 0
 
 
@@ -199,6 +204,17 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=8866)
     p.add_argument("--open", action="store_true", help="open the landing page in a browser")
+    p.add_argument(
+        "--pool-size",
+        type=int,
+        default=1,
+        help="preheated kernels waiting per dashboard (0 turns preheating off)",
+    )
+    p.add_argument(
+        "--no-thumbnails",
+        action="store_true",
+        help="do not screenshot dashboards for the gallery landing page",
+    )
 
     p = add(
         "datasets",

@@ -4,6 +4,14 @@ A dashboard is any notebook in ``modules/NN_name/dashboards/``. Voila runs it wi
 hidden, so a teacher can project it and change the widgets live. The dashboards are served
 from a staged copy in ``_build/dashboards/`` so that Voila never sees the lessons (with their
 solutions) and so that one flat folder holds the dashboards of every module.
+
+For a class, Voila keeps ``POOL_SIZE`` kernels per dashboard started and the notebook already
+run ("preheated"), so a click shows the dashboard without waiting for Python to start; the pool
+refills after each click. Kernels nobody is connected to are culled after ``CULL_IDLE_TIMEOUT``
+seconds idle, and at most ``MAX_KERNELS`` serve learners at once (``voila_pool``). The landing
+page is a gallery: every dashboard with its module, purpose and a thumbnail of the real rendered
+dashboard, made with headless Chromium when missing (``python -m servicecourse.dashboards
+--thumbnails`` remakes them all).
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +45,23 @@ TEMPLATE_NAME = "servicecourse"
 # Voila loads every JupyterLab extension of the venv. nbgrader's has nothing to do in a
 # dashboard, and Notebook 7's fails to load in Voila 0.5 (a console error on every page).
 DENIED_EXTENSIONS = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension")
+
+# Kernels kept preheated per dashboard, each with the notebook already run. One idle kernel
+# holds about 130 MB, and every one of them is started (and the notebook run) when the server
+# starts: on a 2-core machine more of them make the first minute slow. A burst of clicks beyond
+# the pool waits for new kernels (see benchmarks/bench_dashboards.py).
+POOL_SIZE = 1
+# Seconds Voila waits before refilling a pool after a click, so the refill does not compete with
+# the page being shown.
+FILL_DELAY = 2.0
+# A kernel no browser has been connected to for this long (a closed tab: Voila 0.5 cannot tell
+# the server, see voila_pool; a crashed laptop) is shut down. Open tabs keep their kernel.
+CULL_IDLE_TIMEOUT = 600
+CULL_INTERVAL = 60
+# Most kernels serving learners at once (preheated ones not counted); then a readable refusal.
+MAX_KERNELS = 40
+
+THUMBNAILS = "thumbnails"
 
 
 # --- finding dashboards --------------------------------------------------------------------
@@ -164,23 +191,28 @@ _TREE = """{% extends "page.html" %}
     main { max-width: 56rem; margin: 3rem auto; padding: 0 1rem; }
     h1 { font-size: 1.8rem; margin-bottom: 0.3rem; }
     .lead { color: var(--jp-ui-font-color2); margin-top: 0; }
-    ul.dashboards { list-style: none; padding: 0; border: var(--jp-border-width) solid
-                    var(--jp-border-color1); border-radius: var(--jp-border-radius); }
-    ul.dashboards > li { border-bottom: var(--jp-border-width) solid var(--jp-border-color2); }
-    ul.dashboards > li:last-child { border-bottom: none; }
-    ul.dashboards a { display: block; padding: 0.9rem 1.2rem; text-decoration: none;
-                      color: inherit; }
+    main { max-width: 72rem; }
+    ul.dashboards { list-style: none; padding: 0; display: grid; gap: 1.2rem;
+                    grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); }
+    ul.dashboards > li { border: var(--jp-border-width) solid var(--jp-border-color1);
+                         border-radius: var(--jp-border-radius); overflow: hidden; }
+    ul.dashboards a { display: block; height: 100%; text-decoration: none; color: inherit; }
     ul.dashboards a:hover { background: var(--jp-layout-color2); }
+    .thumb { display: block; width: 100%; aspect-ratio: 16 / 10; object-fit: cover;
+             object-position: top; background: var(--jp-layout-color2);
+             border-bottom: var(--jp-border-width) solid var(--jp-border-color2); }
+    .text { display: block; padding: 0.8rem 1rem 1rem 1rem; }
     .title { font-size: 1.15rem; font-weight: 600; color: var(--jp-brand-color1); }
-    .module { font-size: 0.85rem; color: var(--jp-ui-font-color2); margin-left: 0.5rem; }
-    .purpose { display: block; margin-top: 0.3rem; line-height: 1.4; }
+    .module { display: block; font-size: 0.85rem; color: var(--jp-ui-font-color2);
+              margin-top: 0.2rem; }
+    .purpose { display: block; margin-top: 0.4rem; line-height: 1.4; }
   </style>
 {% endblock %}
 {% block body %}
 <main>
   <h1>Classroom dashboards</h1>
-  <p class="lead">Each dashboard opens in Voila and starts its own Python kernel: the first
-  view takes a few seconds. Nobody else sees your selections.</p>
+  <p class="lead">Click a dashboard to open it. Each view gets its own Python kernel, kept
+  ready in advance, so nobody else sees your selections.</p>
   <ul class="dashboards">
 __ITEMS__
   </ul>
@@ -189,19 +221,52 @@ __ITEMS__
 """
 
 _ITEM = """    <li class="dashboard"><a href="{{ base_url }}__URL__">
-      <span class="title">{% raw %}__TITLE__{% endraw %}</span>
-      <span class="module">{% raw %}__MODULE__{% endraw %}</span>
-      <span class="purpose">{% raw %}__PURPOSE__{% endraw %}</span></a></li>"""
+      __THUMB__
+      <span class="text"><span class="title">{% raw %}__TITLE__{% endraw %}</span>
+      <span class="module">Module {% raw %}__MODULE__{% endraw %}</span>
+      <span class="purpose">{% raw %}__PURPOSE__{% endraw %}</span></span></a></li>"""
+
+_THUMB = '<img class="thumb" src="{{ base_url }}__SRC__" alt="" loading="lazy">'
+_NO_THUMB = '<span class="thumb"></span>'
 
 
-def _landing_items(dashboards: Iterable[Dashboard]) -> str:
+def thumbnail_path(target_dir: Path, dashboard: Dashboard) -> Path:
+    return Path(target_dir) / THUMBNAILS / f"{Path(dashboard.staged_name).stem}.png"
+
+
+def _thumbnail_is_current(target_dir: Path, dashboard: Dashboard) -> bool:
+    thumb = thumbnail_path(target_dir, dashboard)
+    return thumb.exists() and thumb.stat().st_mtime >= dashboard.path.stat().st_mtime
+
+
+def _landing_items(dashboards: Iterable[Dashboard], target_dir: Path | None = None) -> str:
     items = []
     for dashboard in dashboards:
         item = _ITEM.replace("__URL__", html.escape(dashboard.url_path))
+        thumb = _NO_THUMB
+        if target_dir is not None and thumbnail_path(target_dir, dashboard).exists():
+            # The mtime busts the browser's cache when a thumbnail is remade.
+            path = thumbnail_path(target_dir, dashboard)
+            src = f"voila/files/{THUMBNAILS}/{path.name}?v={int(path.stat().st_mtime)}"
+            thumb = _THUMB.replace("__SRC__", html.escape(src))
+        item = item.replace("__THUMB__", thumb)
         item = item.replace("__TITLE__", html.escape(dashboard.title))
         item = item.replace("__MODULE__", html.escape(dashboard.module))
         items.append(item.replace("__PURPOSE__", html.escape(dashboard.purpose)))
     return "\n".join(items) or "    <li>No dashboards yet.</li>"
+
+
+# Shown when the kernel cap refuses a page (see voila_pool), or on any other server error.
+_ERROR = """{% extends "page.html" %}
+{% block title %}{{ status_message }}{% endblock %}
+{% block body %}
+<main style="max-width: 40rem; margin: 4rem auto; font-family: var(--jp-ui-font-family);">
+  <h1>{{ status_message }}</h1>
+  <p>{{ message }}</p>
+  <p><a href="{{ base_url }}">Back to the dashboards</a></p>
+</main>
+{% endblock %}
+"""
 
 
 def template_root(target_dir: Path) -> Path:
@@ -221,6 +286,9 @@ def stage(target_dir: Path) -> list[Path]:
     for old in target.glob("*.ipynb"):
         if old.name not in wanted:
             old.unlink()
+    for old in (target / THUMBNAILS).glob("*.png"):
+        if f"{old.stem}.ipynb" not in wanted:
+            old.unlink()
     staged = []
     for dashboard in dashboards:
         copy = target / dashboard.staged_name
@@ -229,19 +297,40 @@ def stage(target_dir: Path) -> list[Path]:
 
     templates = template_root(target)
     shutil.rmtree(templates, ignore_errors=True)
-    folder = templates / "nbconvert" / "templates" / TEMPLATE_NAME
+    folder = _template_folder(target)
     folder.mkdir(parents=True)
     (folder / "conf.json").write_text(json.dumps(_CONF, indent=2) + "\n")
     (folder / "page.html").write_text(_PAGE)
     (folder / "index.html.j2").write_text(_INDEX)
-    (folder / "tree.html").write_text(_TREE.replace("__ITEMS__", _landing_items(dashboards)))
+    (folder / "error.html").write_text(_ERROR)
+    write_landing_page(target, dashboards)
     return staged
+
+
+def _template_folder(target_dir: Path) -> Path:
+    return template_root(target_dir) / "nbconvert" / "templates" / TEMPLATE_NAME
+
+
+def write_landing_page(target_dir: Path, dashboards: list[Dashboard] | None = None) -> Path:
+    """The gallery, with the thumbnails there are now. Voila rereads it when it changes."""
+    dashboards = find_dashboards() if dashboards is None else dashboards
+    tree = _template_folder(target_dir) / "tree.html"
+    tree.write_text(_TREE.replace("__ITEMS__", _landing_items(dashboards, target_dir)))
+    return tree
 
 
 # --- serving -------------------------------------------------------------------------------
 
 
-def voila_command(target_dir: Path, port: int, open_browser: bool) -> list[str]:
+def voila_command(
+    target_dir: Path,
+    port: int,
+    open_browser: bool,
+    *,
+    classroom: bool = True,
+    pool_size: int = POOL_SIZE,
+) -> list[str]:
+    """The Voila command line; ``classroom=False`` gives plain Voila (for the benchmark)."""
     command = [
         str(Path(sys.executable).parent / "voila"),
         str(target_dir),
@@ -256,7 +345,172 @@ def voila_command(target_dir: Path, port: int, open_browser: bool) -> list[str]:
     ]
     for name in DENIED_EXTENSIONS:
         command.append(f"--VoilaConfiguration.extension_denylist={name}")
+    if classroom:
+        command += [
+            "--VoilaConfiguration.preheat_kernel=True",
+            f"--VoilaConfiguration.default_pool_size={pool_size}",
+            f"--VoilaKernelManager.fill_delay={FILL_DELAY}",
+            "--VoilaConfiguration.multi_kernel_manager_class="
+            "servicecourse.voila_pool.CappedKernelManager",
+            f"--CappedKernelManager.max_kernels={MAX_KERNELS}",
+            f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_TIMEOUT}",
+            f"--MappingKernelManager.cull_interval={CULL_INTERVAL}",
+            "--MappingKernelManager.cull_connected=False",
+        ]
     return command
+
+
+def voila_env(target_dir: Path) -> dict[str, str]:
+    """Voila's environment: the venv's tools first, and the landing page's template."""
+    bin_dir = str(Path(sys.executable).parent)
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    extra = [str(template_root(target_dir)), env.get("JUPYTER_PATH", "")]
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in extra if p)
+    return env
+
+
+def start_voila(
+    target_dir: Path,
+    port: int,
+    *,
+    open_browser: bool = False,
+    classroom: bool = True,
+    pool_size: int = POOL_SIZE,
+    **popen,
+) -> subprocess.Popen:
+    """Voila on the staged folder, in its own process (the caller stops it)."""
+    command = voila_command(
+        target_dir, port, open_browser, classroom=classroom, pool_size=pool_size
+    )
+    return subprocess.Popen(command, cwd=target_dir, env=voila_env(target_dir), **popen)
+
+
+def stop_voila(child: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM makes Voila shut its kernels down; SIGKILL only if it hangs."""
+    if child.poll() is None:
+        child.terminate()
+    try:
+        child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def wait_until_serving(url: str, child: subprocess.Popen | None = None, timeout: float = 90):
+    """Return once ``url`` answers 200; raise CourseError if Voila exits or never answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if child is not None and child.poll() is not None:
+            raise CourseError(f"Voila exited with code {child.returncode} before serving {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise CourseError(f"Voila did not answer at {url} within {timeout:.0f} s")
+        time.sleep(0.3)
+
+
+# --- thumbnails for the gallery --------------------------------------------------------------
+
+# What a rendered dashboard shows: Voila's cells, then its widgets (and plotly's figures).
+RENDERED = ".jp-OutputArea-output .jupyter-widgets"
+FIGURE_DRAWN = ".js-plotly-plot .main-svg"
+THUMBNAIL_VIEWPORT = {"width": 1200, "height": 750}
+
+# A page function (for playwright's ``page.evaluate``) that sums up what a rendered dashboard
+# shows: every plotly figure (data, title, legend) and every HTML or table output. The controls
+# are left out, so the tests and the benchmark can tell that moving one changed the answer.
+FINGERPRINT = """() => {
+  const plain = (key, value) => (ArrayBuffer.isView(value) ? Array.from(value) : value);
+  const figures = [...document.querySelectorAll("#rendered_cells .js-plotly-plot")].map((gd) =>
+    JSON.stringify({
+      data: (gd.data || []).map((t) => [t.name, t.visible, t.x, t.y, t.text]),
+      title: gd.layout && gd.layout.title,
+      legend: [...gd.querySelectorAll(".legendtext")].map((e) => e.textContent),
+    }, plain));
+  const outputs = [...document.querySelectorAll(
+    "#rendered_cells .widget-html-content, #rendered_cells .jp-OutputArea-output table"
+  )].map((e) => e.innerText);
+  return JSON.stringify({ figures, outputs });
+}"""
+
+
+def write_thumbnails(
+    base_url: str,
+    target_dir: Path,
+    dashboards: list[Dashboard] | None = None,
+    *,
+    only_missing: bool = True,
+    browser=None,
+    timeout_ms: int = 90_000,
+) -> list[Path]:
+    """Screenshot each dashboard as Voila renders it, for the landing page's gallery.
+
+    ``only_missing`` skips thumbnails newer than their notebook. ``browser`` is a playwright
+    Chromium; without one, Debian's Chromium is launched here (playwright never downloads one).
+    """
+    dashboards = find_dashboards() if dashboards is None else dashboards
+    todo = [d for d in dashboards if not (only_missing and _thumbnail_is_current(target_dir, d))]
+    if not todo:
+        return []
+    if browser is None:
+        from playwright.sync_api import sync_playwright
+
+        from .browser import launch
+
+        with sync_playwright() as p:
+            own = launch(p)
+            try:
+                return write_thumbnails(
+                    base_url,
+                    target_dir,
+                    todo,
+                    only_missing=False,
+                    browser=own,
+                    timeout_ms=timeout_ms,
+                )
+            finally:
+                own.close()
+    folder = Path(target_dir) / THUMBNAILS
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for dashboard in todo:
+        context = browser.new_context(viewport=THUMBNAIL_VIEWPORT)
+        try:
+            page = context.new_page()
+            page.goto(base_url.rstrip("/") + "/" + dashboard.url_path)
+            page.wait_for_selector(RENDERED, timeout=timeout_ms)
+            if page.locator(".js-plotly-plot").count():
+                page.wait_for_selector(FIGURE_DRAWN, timeout=timeout_ms)
+            page.wait_for_timeout(500)  # plotly's transitions and the fonts settle
+            path = thumbnail_path(target_dir, dashboard)
+            page.screenshot(path=str(path))
+            written.append(path)
+            # Voila 0.5 refuses the page's own shutdown request (see voila_pool): the culler
+            # stops the kernel once the page is gone.
+            page.close(run_before_unload=True)
+        finally:
+            context.close()
+    return written
+
+
+def _thumbnails_in_background(url: str, target: Path, child: subprocess.Popen) -> None:
+    """Make the missing thumbnails once Voila serves, then refresh the gallery."""
+    try:
+        wait_until_serving(url, child)
+        made = write_thumbnails(url, target)
+    except Exception as err:  # noqa: BLE001 - a gallery without pictures still works
+        print(f"(thumbnails for the landing page were not made: {err})", flush=True)
+        return
+    if made:
+        write_landing_page(target)
+        print(f"Made {len(made)} thumbnail(s) for the landing page in {target / THUMBNAILS}")
+
+
+# --- serving -------------------------------------------------------------------------------
 
 
 def _check_port(port: int) -> None:
@@ -271,9 +525,22 @@ def _check_port(port: int) -> None:
             ) from err
 
 
-def serve(port: int = 8866, open_browser: bool = False) -> None:
-    """Stage the dashboards and run Voila on loopback until Ctrl-C."""
-    target = repo_root() / "_build" / "dashboards"
+def dashboards_dir() -> Path:
+    return repo_root() / "_build" / "dashboards"
+
+
+def serve(
+    port: int = 8866,
+    open_browser: bool = False,
+    thumbnails: bool = True,
+    pool_size: int = POOL_SIZE,
+) -> None:
+    """Stage the dashboards and run Voila on loopback until Ctrl-C (or SIGTERM).
+
+    ``thumbnails``: make the gallery's missing thumbnails in the background once Voila serves.
+    ``pool_size``: kernels kept preheated per dashboard (more for a class that clicks at once).
+    """
+    target = dashboards_dir()
     _check_port(port)
     stage(target)
     dashboards = find_dashboards()
@@ -284,11 +551,11 @@ def serve(port: int = 8866, open_browser: bool = False) -> None:
         print(f"  {'':<16} {address}{dashboard.url_path}")
     sys.stdout.flush()
 
-    bin_dir = str(Path(sys.executable).parent)
-    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
-    extra = [str(template_root(target)), env.get("JUPYTER_PATH", "")]
-    env["JUPYTER_PATH"] = os.pathsep.join(p for p in extra if p)
-    child = subprocess.Popen(voila_command(target, port, open_browser), cwd=target, env=env)
+    child = start_voila(target, port, open_browser=open_browser, pool_size=pool_size)
+    if thumbnails and not all(_thumbnail_is_current(target, d) for d in dashboards):
+        threading.Thread(
+            target=_thumbnails_in_background, args=(address, target, child), daemon=True
+        ).start()
     main_thread = threading.current_thread() is threading.main_thread()
     # `kill` then stops it like Ctrl-C does, instead of leaving Voila and its kernels behind.
     previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
@@ -296,12 +563,7 @@ def serve(port: int = 8866, open_browser: bool = False) -> None:
         code = child.wait()
     except KeyboardInterrupt:
         # SIGTERM makes Voila shut its kernels down; after a Ctrl-C it is harmless.
-        child.terminate()
-        try:
-            child.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        stop_voila(child)
         print("Voila stopped.")
         return
     finally:
@@ -313,3 +575,62 @@ def serve(port: int = 8866, open_browser: bool = False) -> None:
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def remake_thumbnails(log=print) -> list[Path]:
+    """Stage, run the course's Voila on a free loopback port, screenshot every dashboard."""
+    target = dashboards_dir()
+    stage(target)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    child = start_voila(target, port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_serving(url, child)
+        made = write_thumbnails(url, target, only_missing=False)
+    finally:
+        stop_voila(child)
+    write_landing_page(target)
+    for path in made:
+        log(f"thumbnail: {path}")
+    log("The landing page of `servicecourse dashboards` shows them: http://127.0.0.1:8866/")
+    return made
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m servicecourse.dashboards",
+        description="Serve the classroom dashboards, or remake the landing page's thumbnails.",
+    )
+    parser.add_argument("--port", type=int, default=8866)
+    parser.add_argument("--open", action="store_true", help="open the landing page")
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=POOL_SIZE,
+        help=f"kernels kept preheated per dashboard (default {POOL_SIZE}; about 150 MB each)",
+    )
+    parser.add_argument(
+        "--thumbnails", action="store_true", help="remake every thumbnail of the landing page"
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.thumbnails:
+            remake_thumbnails()
+        else:
+            serve(port=args.port, open_browser=args.open, pool_size=args.pool_size)
+    except CourseError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

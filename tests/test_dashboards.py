@@ -7,6 +7,7 @@ to any module is covered without editing this file.
 from __future__ import annotations
 
 import csv
+import html
 import os
 import signal
 import socket
@@ -194,6 +195,24 @@ def test_stage_copies_every_dashboard_and_removes_stale_ones(tmp_path):
     assert dashboards.stage(tmp_path) == staged, "staging twice gives the same folder"
 
 
+def test_the_gallery_shows_the_thumbnails_there_are(tmp_path):
+    dashboards.stage(tmp_path)
+    tree = dashboards.write_landing_page(tmp_path).read_text()
+    assert "<img" not in tree and tree.count('<span class="thumb">') == len(DASHBOARDS)
+    first = DASHBOARDS[0]
+    thumb = dashboards.thumbnail_path(tmp_path, first)
+    thumb.parent.mkdir()
+    thumb.write_bytes(b"\x89PNG\r\n\x1a\n")
+    stale = thumb.parent / "99_gone__removed.png"
+    stale.write_bytes(b"\x89PNG\r\n\x1a\n")
+    dashboards.stage(tmp_path)
+    tree = dashboards.write_landing_page(tmp_path).read_text()
+    assert f"voila/files/thumbnails/{thumb.name}?v=" in tree
+    assert tree.count("<img") == 1
+    assert first.module in tree and html.escape(first.purpose[:30]) in tree
+    assert not stale.exists(), "a thumbnail of a removed dashboard goes with it"
+
+
 def test_voila_listens_on_loopback_only_without_nbgrader():
     command = dashboards.voila_command(dashboards.repo_root() / "_build", 8123, False)
     assert "--Voila.ip=127.0.0.1" in command
@@ -202,6 +221,81 @@ def test_voila_listens_on_loopback_only_without_nbgrader():
     assert command[0].endswith("voila") and os.path.dirname(command[0]) == os.path.dirname(
         sys.executable
     )
+
+
+def test_classroom_voila_preheats_culls_and_caps_its_kernels():
+    command = dashboards.voila_command(dashboards.repo_root() / "_build", 8123, False)
+    assert "--VoilaConfiguration.preheat_kernel=True" in command
+    assert f"--VoilaConfiguration.default_pool_size={dashboards.POOL_SIZE}" in command
+    assert dashboards.POOL_SIZE >= 1
+    assert f"--MappingKernelManager.cull_idle_timeout={dashboards.CULL_IDLE_TIMEOUT}" in command
+    assert "--MappingKernelManager.cull_connected=False" in command, "open tabs keep kernels"
+    assert (
+        "--VoilaConfiguration.multi_kernel_manager_class="
+        "servicecourse.voila_pool.CappedKernelManager" in command
+    )
+    assert f"--CappedKernelManager.max_kernels={dashboards.MAX_KERNELS}" in command
+    plain = dashboards.voila_command(
+        dashboards.repo_root() / "_build", 8123, False, classroom=False
+    )
+    assert not any("preheat" in arg or "KernelManager" in arg for arg in plain)
+
+
+class _FakeKernel:
+    def __init__(self, state):
+        self.execution_state = state
+
+
+def _capped_manager(monkeypatch, kernels, max_kernels=2):
+    from servicecourse.voila_pool import CappedKernelManager
+
+    manager = CappedKernelManager(max_kernels=max_kernels, reclaim_after=60)
+    manager._kernels.update(kernels)
+    manager._kernel_connections.update({kid: 0 for kid in kernels})
+    shut = []
+
+    async def shutdown_kernel(kid, *args, **kwargs):
+        shut.append(kid)
+        manager._kernels.pop(kid)
+
+    async def start(self, *args, **kwargs):
+        return "new"
+
+    monkeypatch.setattr(manager, "shutdown_kernel", shutdown_kernel)
+    monkeypatch.setattr(CappedKernelManager.__mro__[1], "start_kernel", start)
+    return manager, shut
+
+
+def test_the_kernel_cap_refuses_a_page_with_a_readable_message(monkeypatch):
+    import asyncio
+
+    from tornado import web
+
+    kernels = {"a": _FakeKernel("busy"), "b": _FakeKernel("idle")}
+    manager, shut = _capped_manager(monkeypatch, kernels)
+    manager._kernel_connections["b"] = 1  # a learner's open tab
+    with pytest.raises(web.HTTPError) as refused:
+        asyncio.run(manager.start_kernel(kernel_name="python3"))
+    assert refused.value.status_code == 503 and not shut
+    assert refused.value.reason == "The classroom server is full"
+    assert "Close the dashboard tabs" in refused.value.log_message
+    # The preheated pool is not counted against the cap.
+    pooled = asyncio.run(manager.start_kernel(env={"VOILA_PREHEAT": "True"}))
+    assert pooled == "new"
+
+
+def test_at_the_cap_an_abandoned_kernel_makes_room(monkeypatch):
+    import asyncio
+    from datetime import timedelta
+
+    from jupyter_server._tz import utcnow
+
+    kernels = {"open": _FakeKernel("idle"), "closed": _FakeKernel("idle")}
+    manager, shut = _capped_manager(monkeypatch, kernels)
+    manager._kernel_connections["open"] = 1
+    kernels["closed"].alone_since = utcnow() - timedelta(minutes=5)  # its tab was closed
+    assert asyncio.run(manager.start_kernel(kernel_name="python3")) == "new"
+    assert shut == ["closed"]
 
 
 def test_a_port_in_use_is_a_clear_error():
@@ -227,7 +321,8 @@ def voila_server(tmp_path_factory):
     """The real `serve()` in its own process, stopped (kernels and all) whatever happens."""
     port = _free_port()
     log = tmp_path_factory.mktemp("voila") / "serve.log"
-    code = f"from servicecourse import dashboards; dashboards.serve(port={port})"
+    # Thumbnails are tested on their own; made here, they would compete with the tests for CPU.
+    code = f"from servicecourse import dashboards; dashboards.serve(port={port}, thumbnails=False)"
     launched = time.monotonic()
     with open(log, "w") as out:
         server = subprocess.Popen(
@@ -295,20 +390,9 @@ def test_landing_page_lists_every_dashboard(voila_server, offline_page):
     for dashboard in DASHBOARDS:
         link = page.locator(f"a[href='/{dashboard.url_path}']")
         assert link.locator(".title").inner_text() == dashboard.title
-        assert dashboard.module in link.inner_text()
-    assert not page.refused, f"requests left the machine: {page.refused}"
-
-
-@pytest.mark.browser
-@each_dashboard
-def test_every_dashboard_renders_offline(voila_server, offline_page, dashboard):
-    page = offline_page
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(voila_server["url"] + dashboard.url_path)
-    _wait_until_rendered(page, voila_server)
-    assert page.get_by_role("heading", name=dashboard.title).is_visible()
-    assert not errors, f"the browser console shows errors: {errors}"
+        assert dashboard.module in link.locator(".module").inner_text()
+        assert link.locator(".purpose").inner_text() == dashboard.purpose
+        assert link.locator(".thumb").count() == 1
     assert not page.refused, f"requests left the machine: {page.refused}"
 
 
@@ -342,3 +426,86 @@ def test_contacts_dashboard_reacts_to_its_widgets(voila_server, offline_page, co
     )
     expect(summary).to_contain_text(f"{in_2017.total:,} contacts in 12 months")
     assert not page.refused, f"requests left the machine: {page.refused}"
+
+
+def _controls(page):
+    """Every main widget of the page, found by its ipywidgets class, with a way to move it.
+
+    Sliders, dropdowns and checkboxes come first and toggle buttons last: a toggle often
+    switches the whole view (another dataset), where some settings no longer apply.
+    """
+    found = []
+    for slider in page.locator("#rendered_cells .widget-slider").all():
+        handle = slider.locator(".noUi-handle").first
+
+        def slide(handle=handle):
+            at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+            handle.focus()
+            handle.press("Home" if at_max else "End")
+
+        found.append(("slider", slider, slide))
+    for select in page.locator("#rendered_cells .widget-dropdown select").all():
+        if select.locator("option").count() < 2:
+            continue
+
+        def pick_another(select=select):
+            values = select.locator("option").evaluate_all("os => os.map(o => o.value)")
+            current = select.input_value()
+            select.select_option(next(v for v in values if v != current))
+
+        found.append(("dropdown", select, pick_another))
+    for box in page.locator("#rendered_cells .widget-checkbox input[type=checkbox]").all():
+        found.append(("checkbox", box, lambda box=box: box.click()))
+    for radio in page.locator("#rendered_cells .widget-radio-box").all():
+        other = radio.locator("input:not(:checked)").first
+        found.append(("radio buttons", radio, lambda other=other: other.check()))
+    for group in page.locator("#rendered_cells .widget-toggle-buttons").all():
+        other = group.locator("button:not(.mod-active)").first
+        found.append(("toggle buttons", group, lambda other=other: other.click()))
+    return found
+
+
+@pytest.mark.browser
+@each_dashboard
+def test_every_dashboard_renders_offline_and_every_widget_changes_it(
+    voila_server, offline_page, dashboard
+):
+    """The page renders with no errors and no request leaving the machine. Then each checkbox,
+    dropdown, toggle group, radio group and slider is moved once, and the figures or tables
+    must change in response: a dead control fails, not only a dead page. (One page view for
+    both, because each view costs a kernel.)"""
+    page = offline_page
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(voila_server["url"] + dashboard.url_path)
+    _wait_until_rendered(page, voila_server)
+    assert page.get_by_role("heading", name=dashboard.title).is_visible()
+    if page.locator("#rendered_cells .js-plotly-plot").count():
+        page.wait_for_selector(dashboards.FIGURE_DRAWN, timeout=RENDER_TIMEOUT_MS)
+    controls = _controls(page)
+    assert controls, "a dashboard has controls the learner can move"
+    for kind, control, move in controls:
+        before = page.evaluate(dashboards.FINGERPRINT)
+        move()
+        try:
+            page.wait_for_function(
+                f"(before) => ({dashboards.FINGERPRINT})() !== before", arg=before, timeout=20_000
+            )
+        except Exception:
+            pytest.fail(f"moving the {kind} {control.inner_text()[:60]!r} changed nothing shown")
+    errors_shown = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
+    assert errors_shown.count() == 0, errors_shown.all_inner_texts()
+    assert not errors, f"the browser console shows errors: {errors}"
+    assert not page.refused, f"requests left the machine: {page.refused}"
+
+
+@pytest.mark.browser
+def test_thumbnails_are_screenshots_of_the_rendered_dashboard(voila_server, browser, tmp_path):
+    dashboard = DASHBOARDS[-1]
+    made = dashboards.write_thumbnails(voila_server["url"], tmp_path, [dashboard], browser=browser)
+    assert made == [dashboards.thumbnail_path(tmp_path, dashboard)]
+    png = made[0].read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 20_000, "a picture, not a blank page"
+    assert dashboards.write_thumbnails(voila_server["url"], tmp_path, [dashboard]) == [], (
+        "a thumbnail newer than its notebook is kept"
+    )
