@@ -32,6 +32,16 @@ each_dashboard = pytest.mark.parametrize("dashboard", DASHBOARDS, ids=IDS)
 RENDER_TIMEOUT_MS = 60_000
 
 
+def _run_async(coroutine):
+    """asyncio.run in a thread of its own: playwright's sync API (the session's browser) keeps
+    an event loop marked as running in the main thread."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_the_course_has_dashboards():
     assert any(d.staged_name == "01_intro__desk_contacts_explorer.ipynb" for d in DASHBOARDS)
 
@@ -267,7 +277,6 @@ def _capped_manager(monkeypatch, kernels, max_kernels=2):
 
 
 def test_the_kernel_cap_refuses_a_page_with_a_readable_message(monkeypatch):
-    import asyncio
 
     from tornado import web
 
@@ -275,17 +284,16 @@ def test_the_kernel_cap_refuses_a_page_with_a_readable_message(monkeypatch):
     manager, shut = _capped_manager(monkeypatch, kernels)
     manager._kernel_connections["b"] = 1  # a learner's open tab
     with pytest.raises(web.HTTPError) as refused:
-        asyncio.run(manager.start_kernel(kernel_name="python3"))
+        _run_async(manager.start_kernel(kernel_name="python3"))
     assert refused.value.status_code == 503 and not shut
     assert refused.value.reason == "The classroom server is full"
     assert "Close the dashboard tabs" in refused.value.log_message
     # The preheated pool is not counted against the cap.
-    pooled = asyncio.run(manager.start_kernel(env={"VOILA_PREHEAT": "True"}))
+    pooled = _run_async(manager.start_kernel(env={"VOILA_PREHEAT": "True"}))
     assert pooled == "new"
 
 
 def test_at_the_cap_an_abandoned_kernel_makes_room(monkeypatch):
-    import asyncio
     from datetime import timedelta
 
     from jupyter_server._tz import utcnow
@@ -294,7 +302,7 @@ def test_at_the_cap_an_abandoned_kernel_makes_room(monkeypatch):
     manager, shut = _capped_manager(monkeypatch, kernels)
     manager._kernel_connections["open"] = 1
     kernels["closed"].alone_since = utcnow() - timedelta(minutes=5)  # its tab was closed
-    assert asyncio.run(manager.start_kernel(kernel_name="python3")) == "new"
+    assert _run_async(manager.start_kernel(kernel_name="python3")) == "new"
     assert shut == ["closed"]
 
 
