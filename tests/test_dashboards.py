@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import defaultdict
 
 import nbformat
@@ -342,19 +341,10 @@ def voila_server(tmp_path_factory):
         )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"serve() exited with {server.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"Voila did not answer at {url} within 60 s:\n{log.read_text()}")
-            time.sleep(0.3)
+        try:
+            dashboards.wait_until_serving(url, server, timeout=60)
+        except CourseError as err:
+            pytest.fail(f"{err}:\n{log.read_text()}")
         ready = time.monotonic() - launched
         yield {"url": url, "launched": launched, "ready": ready, "log": log}
     finally:
