@@ -10,7 +10,7 @@ import pytest
 
 from servicecourse import monitoring as m
 from servicecourse.datasets import path
-from servicecourse.monitoring import nab, rules
+from servicecourse.monitoring import nab, rules, yun_log
 from servicecourse.monitoring.incidents import PRIORITY
 
 UTC = "UTC"
@@ -150,6 +150,67 @@ def test_spike_is_removed():
     assert readings.flag.astype(str).tolist()[2] == "spike" and np.isnan(readings.temp_c.iloc[2])
 
 
+def plain(raw: pd.DataFrame) -> pd.DataFrame:
+    """Parsed lines with the marker as text (the fast reader makes it a category)."""
+    return raw.assign(marker=raw.marker.astype(str))
+
+
+def test_fast_reader_matches_the_field_by_field_reader_on_the_course_log():
+    text = path("yun_server_room_2016").read_text(encoding="utf-8")
+    fast = yun_log._read_fast(text)
+    assert fast is not None, "the course log must take the fast path"
+    pd.testing.assert_frame_equal(
+        plain(fast), plain(yun_log._read_general(text)), check_dtype=False
+    )
+    assert len(fast) == 132_758 and (fast.marker == "BOOT").sum() == 3
+    assert fast.step_s.dropna().tolist() == [4480423.0, 4695523.0, 8117323.0]
+
+
+@pytest.mark.parametrize(
+    "fast, lines",
+    [
+        (
+            True,
+            [
+                "# tab\tin a comment",
+                "",
+                "2016-10-01 00:00:05\t21.4\t31.2",
+                "2016-10-01 00:01:05\tnan\t-5",
+            ],
+        ),
+        (True, ["2016-10-01 00:00:05\tBOOT\tclock", "2016-10-01 00:01:05\tNTP\tstep -12.5 s"]),
+        (True, ["2016-10-01 00:00:05\t21.4\t31.2 # note", "2016-10-01 00:01:05\t21.5\t31.0"]),
+        (False, ["2016-10-01 00:00:05\t21.4\t31.2", "2016-10-01 00:01:05\t21.4\t31.2\textra"]),
+        (False, ["2016-10-01 00:00:05\t21.4\t31.2", "2016-02-30 00:01:05\t21.5\t31.0"]),
+        (False, ["2016-10-01 00:00:05\t21.4\t31.2", "2016-10-01 24:01:05\t21.5\t31.0"]),
+        (False, ["2016-10-01 00:00:05\t21.4\t31.2", "2016-10-01 00:01:05\t21.5"]),
+        (False, ["2016-10-01 00:00:05\t21.4\t31.2", "2016-10-01 00:01:05\tabc\t31.0"]),
+        (False, ["2016-10-01 00:00:05\tNTP\tno step", "2016-10-01 00:01:05\tBOOTS\t1"]),
+        (False, ["2016-10-01 00:00:05\t21.4\t31.2\r", "2016-10-01 00:01:05\t21.5\t31.0\r"]),
+    ],
+)
+def test_unusual_lines_read_as_the_field_by_field_reader_reads_them(fast, lines):
+    """The fast reader takes well-formed logs and hands anything odd to the general one."""
+    for text in ("\n".join(lines), "\n".join(lines) + "\n"):
+        assert (yun_log._read_fast(text) is not None) == fast
+        expected = plain(yun_log._read_general(text))
+        pd.testing.assert_frame_equal(plain(m.read_log(text)), expected, check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Helsinki", "America/St_Johns", "Australia/Lord_Howe", "Asia/Kolkata"]
+)
+def test_local_to_utc_matches_tz_localize_around_the_clock_changes(zone):
+    spring = pd.date_range("2016-03-12", "2016-04-05", freq="7min") + pd.Timedelta("5s")
+    autumn = pd.date_range("2016-09-30", "2016-11-08", freq="7min") + pd.Timedelta("5s")
+    local = spring.append(autumn).as_unit("ns")
+    expected = local.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").asi8
+    got = yun_log._to_utc(local.asi8, zone)
+    known = expected != np.iinfo(np.int64).min  # the repeated hour is resolved by file order
+    assert (got[known] == expected[known]).all()
+    assert (got != np.iinfo(np.int64).min).all()
+
+
 def test_course_log_quality_counts(course):
     quality = course[0].attrs["quality"]
     assert quality["duplicate_lines"] > 100 and quality["sentinel_minutes"] > 10
@@ -175,6 +236,52 @@ def test_for_duration_is_respected():
     assert rules.threshold_events(five, "temp_c", 27.0, for_="5min").empty
     fired = rules.threshold_events(six, "temp_c", 27.0, for_="5min")
     assert fired.time.tolist() == [pd.Timestamp("2016-11-01 00:08", tz=UTC)]
+
+
+def test_threshold_that_never_clears_stays_open():
+    readings = minutes("2016-11-01", [33.0] * 20)
+    events = rules.threshold_events(readings, "temp_c", 27.0, hysteresis=0.5, for_="5min")
+    assert events.time.tolist() == [pd.Timestamp("2016-11-01 00:05", tz=UTC)]
+    assert events.end.isna().all()
+
+
+def test_fast_helpers_match_their_plain_definitions():
+    rng = np.random.default_rng(4)
+    for _ in range(300):
+        n = int(rng.integers(0, 40))
+        set_, reset = rng.random(n) < rng.random(), rng.random(n) < rng.random()
+        # latch: on where the last set-or-reset up to here was a set and not a reset
+        marked = np.flatnonzero(set_ | reset)
+        last = [marked[marked <= i].max() if (marked <= i).any() else -1 for i in range(n)]
+        plain = [i >= 0 and set_[i] and not reset[i] for i in last]
+        assert rules.latch(set_, reset).tolist() == plain
+        runs = [(i, j) for i, j in zip(*rules.episodes(set_), strict=True)]
+        assert all(set_[i:j].all() for i, j in runs) and sum(j - i for i, j in runs) == set_.sum()
+        starts, ends = rules._latch_episodes(set_, reset)
+        assert [tuple(e) for e in zip(starts, ends, strict=True)] == [
+            tuple(e) for e in zip(*rules.episodes(rules.latch(set_, reset)), strict=True)
+        ]
+        table = rng.normal(20, 3, (int(rng.integers(1, 30)), 3)).round(1)
+        table[rng.random(table.shape) < 0.3] = np.nan
+        days, min_days = int(rng.integers(1, 10)), int(rng.integers(0, 5))
+        windows = np.vstack([np.full((days, 3), np.nan), table])
+        expected = np.full(table.shape, np.nan)
+        for row in range(len(table)):
+            for column in range(3):
+                window = windows[row : row + days, column]
+                window = window[~np.isnan(window)]
+                if len(window) >= max(min_days, 1):
+                    expected[row, column] = np.median(window)
+        assert np.array_equal(rules._past_median(table, days, min_days), expected, equal_nan=True)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Helsinki", "America/St_Johns", "Australia/Lord_Howe"])
+def test_local_day_and_hour_match_tz_convert(zone):
+    index = pd.date_range("2016-03-01", "2016-11-30", freq="13min", tz=UTC)
+    day, hour = rules._day_hour(index, zone)
+    wall = index.tz_convert(zone).tz_localize(None)
+    days = (wall.normalize() - wall[0].normalize()).days
+    assert (day == days).all() and (hour == wall.hour).all()
 
 
 def test_severity_types():
