@@ -8,12 +8,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: course test deps chromium release book instructor-book dashboards learn bench lint lock datasets clean
+.PHONY: course test deps chromium grading-tools grade release book instructor-book dashboards learn bench lint lock datasets clean
 
 course: deps
 	$(BIN)/servicecourse build
 
-test: deps chromium
+test: deps chromium grading-tools
 	$(BIN)/python -m pytest
 
 deps: $(VENV)/.installed node_modules/.installed
@@ -33,6 +33,16 @@ node_modules/.installed: package-lock.json
 chromium:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# Grading runs learners' code in bubblewrap; the tests also start a Debian PostgreSQL server.
+grading-tools:
+	@{ command -v bwrap >/dev/null && test -x /usr/lib/postgresql/*/bin/initdb; } || { \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install \
+		-y -qq --no-install-recommends bubblewrap postgresql >/dev/null; }
+
+# Grade a class: make grade MODULE=03_basics [ARGS="--moodle-zip submissions.zip"]
+grade: deps grading-tools
+	$(BIN)/servicecourse autograde $(MODULE) $(ARGS)
 
 release: deps
 	$(BIN)/servicecourse release --all

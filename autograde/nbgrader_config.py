@@ -6,6 +6,7 @@ else here (release, submitted, autograded, feedback, the exchange and the gradeb
 generated and ignored by git.
 """
 
+import os
 from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
@@ -24,7 +25,11 @@ c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.db_url = f"sqlite:///{COURSE_DIR / 'gradebook.db'}"
+# SQLite by default; a shared PostgreSQL gradebook (several instructors on one hub) by URL,
+# e.g. postgresql+psycopg://grader@127.0.0.1:5432/servicecourse.
+c.CourseDirectory.db_url = os.environ.get(
+    "SERVICECOURSE_GRADEBOOK_URL", f"sqlite:///{COURSE_DIR / 'gradebook.db'}"
+)
 # Dashboards and data files travel with a module; caches and checkpoints never do.
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints",

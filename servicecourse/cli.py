@@ -53,17 +53,61 @@ def cmd_collect(args) -> int:
 
 
 def cmd_autograde(args) -> int:
-    from . import grading
+    import os
 
-    module = find_module(args.module)
+    from . import grading
+    from .grading import intake, pipeline, reports
+
+    if args.db:
+        os.environ["SERVICECOURSE_GRADEBOOK_URL"] = args.db  # read by autograde/nbgrader_config.py
+    if not args.modules and not args.all:
+        raise CourseError("name the module to grade (e.g. `autograde 03_basics`) or use --all")
+    modules = _modules(args)
+    course = course_dir()
+    if (args.submissions or args.moodle_zip) and len(modules) != 1:
+        raise CourseError("--submissions and --moodle-zip bring in one module: name exactly one")
     students = args.student or None
     if args.submissions:
-        imported = grading.import_submissions(Path(args.submissions), module)
+        imported = grading.import_submissions(Path(args.submissions), modules[0])
         print(f"imported {len(imported)} submission(s) from {args.submissions}")
-        students = students or imported
-    report = grading.autograde(module, students=students)
-    print(report.summary())
-    return 1 if report.failed else 0
+    if args.moodle_zip:
+        imported = intake.import_moodle_zip(Path(args.moodle_zip), modules[0], course)
+        print(
+            f"imported {len(imported)} learner(s) from {args.moodle_zip}; "
+            f"ids and names are kept in {course / intake.STUDENTS_FILE}"
+        )
+    limits = pipeline.Limits(
+        cell_seconds=args.cell_timeout,
+        notebook_seconds=args.notebook_timeout,
+        memory_mb=args.memory_mb,
+    )
+    run = pipeline.grade_class(
+        modules,
+        course,
+        students=students,
+        notebook=args.notebook,
+        workers=args.workers,
+        limits=limits,
+        use_sandbox=not args.no_sandbox,
+        force=args.force,
+        progress=not args.no_progress,
+    )
+    print(reports.summary_table(run))
+    graded = sorted({(o.module, o.student) for o in run.graded})
+    for module in {m for m, _ in graded}:
+        grading.feedback(find_module(module), students=[s for m, s in graded if m == module])
+    out = Path(args.report) if args.report else course / "reports"
+    page = reports.class_summary(run, course, out)
+    grading.export(out / "grades.csv")
+    for module in sorted({o.module for o in run.outcomes}):
+        grades = reports.module_grades(module, course)
+        sheet, left_out = reports.write_moodle_csv(grades, course, out / f"{module}_moodle.csv")
+        print(f"Moodle grading worksheet: {sheet}")
+        if left_out:
+            print(f"  not in it (not imported from Moodle): {', '.join(left_out)}")
+    print(f"feedback in {course / 'feedback'}; nbgrader CSV {out / 'grades.csv'}")
+    print(f"class summary: {page}")
+    return 1 if run.not_graded else 0
 
 
 def cmd_feedback(args) -> int:
@@ -162,22 +206,66 @@ def parser() -> argparse.ArgumentParser:
         "never publish it",
     )
 
+    # The book's launch buttons (Binder, JupyterHub) open notebooks from this branch.
+    def cmd_branch(args) -> int:
+        from . import book
+
+        book.student_branch(repo=Path(args.repo) if args.repo else None, branch=args.name)
+        return 0
+
+    p = add(
+        "branch",
+        cmd_branch,
+        "Release every module, then commit the student notebooks (no solutions, no hidden "
+        "tests) and what Binder needs to run them to the git branch the book's launch "
+        "buttons open, without touching your work tree.",
+    )
+    p.add_argument("--name", help="branch name (default: repository.branch in _config.yml)")
+    p.add_argument("--repo", help="git repository to write it to (default: this project)")
+
     p = add("collect", cmd_collect, "Collect submissions of a module from the exchange.")
     p.add_argument("module")
 
     p = add(
         "autograde",
         cmd_autograde,
-        "Autograde the submissions of a module; a broken "
-        "submission is reported and the others are still graded.",
+        "Grade a class: every submission of the named modules, in parallel, sandboxed and "
+        "resumable; then feedback, nbgrader and Moodle grade files and a class summary. A "
+        "broken or hostile submission is reported and the others are still graded.",
     )
-    p.add_argument("module")
+    p.add_argument("modules", nargs="*", metavar="module")
+    p.add_argument("--all", action="store_true", help="grade every module")
     p.add_argument(
         "--submissions",
         metavar="DIR",
         help="copy DIR/<student_id>/<module>/*.ipynb into autograde/submitted/ first",
     )
-    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument(
+        "--moodle-zip",
+        metavar="ZIP",
+        help="unpack Moodle's 'Download all submissions' zip into autograde/submitted/ first",
+    )
+    p.add_argument("--student", action="append", help="(re)grade only this student (repeatable)")
+    p.add_argument("--notebook", help="(re)grade only this notebook of the module")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="parallel workers (default: one per CPU, fewer if memory is short)",
+    )
+    p.add_argument("--cell-timeout", type=int, default=60, help="seconds one cell may run")
+    p.add_argument("--notebook-timeout", type=int, default=600, help="seconds one notebook may run")
+    p.add_argument(
+        "--memory-mb", type=int, default=2048, help="memory (address space) one notebook may use"
+    )
+    p.add_argument("--db", metavar="URL", help="gradebook URL (default: autograde/gradebook.db)")
+    p.add_argument("--force", action="store_true", help="regrade learners already graded")
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run learners' code without the bubblewrap sandbox (trusted code only)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--report", metavar="DIR", help="where reports go (default: autograde/reports)")
 
     p = add("feedback", cmd_feedback, "Make HTML feedback (never showing hidden tests).")
     p.add_argument("module")

@@ -96,8 +96,8 @@ def test_blank_release_scores_zero(graded, item):
 def test_broken_submission_is_reported_and_others_graded(graded, module):
     result = graded(module)
     assert sorted(result.report.graded) == ["blank", "reference"]
-    assert "not valid JSON" in result.report.failed["broken"]
-    assert "broken: a notebook is not valid JSON" in result.report.summary()
+    assert "not a valid notebook (damaged JSON)" in result.report.failed["broken"]
+    assert "broken: no notebook of this module could be read" in result.report.summary()
 
 
 @pytest.mark.parametrize("module", graded_modules(), ids=lambda m: m.name)

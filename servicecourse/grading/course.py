@@ -19,7 +19,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 from traitlets.config.loader import PyFileConfigLoader
 
-from .paths import CourseError, Module, course_dir
+from ..paths import CourseError, Module, course_dir
 
 CONFIG_FILE = "nbgrader_config.py"
 
@@ -152,24 +152,19 @@ def submitted_students(module: Module, course: Path | None = None) -> list[str]:
 
 
 def autograde(
-    module: Module, course: Path | None = None, students: list[str] | None = None
+    module: Module, course: Path | None = None, students: list[str] | None = None, **options
 ) -> GradingReport:
-    api = course_api(course)
-    if not _has_assignment(api, module.name):
-        _check(api.generate_assignment(module.name), f"generating {module.name}")
-    students = students or sorted(api.get_submitted_students(module.name))
-    if not students:
-        where = api.coursedir.format_path(
-            api.coursedir.submitted_directory, "<student_id>", module.name
-        )
-        raise CourseError(f"nobody has submitted {module.name}: put submissions in {where}")
+    """Grade a module's submissions through the class pipeline (parallel, sandboxed, resumable)."""
+    from .pipeline import grade_class
+
+    options.setdefault("progress", False)
+    run = grade_class([module], course, students=students, **options)
     report = GradingReport(module.name)
-    for student in students:
-        result = api.autograde(module.name, student)
-        if result.get("success"):
-            report.graded.append(student)
+    for outcome in run.outcomes:
+        if outcome.graded:
+            report.graded.append(outcome.student)
         else:
-            report.failed[student] = _reason(result)
+            report.failed[outcome.student] = outcome.reason
     return report
 
 
