@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -170,6 +171,9 @@ def _init_worker(course: str, limits: Limits, use_sandbox: bool, db_url: str | N
     global _worker_api
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
+    # nbgrader's own SQLAlchemy warnings repeat for every learner and hide the progress bar.
+    warnings.filterwarnings("ignore", module="nbgrader")
+    warnings.filterwarnings("ignore", message=".*not in session.*")
     from nbgrader.apps import NbGraderAPI
 
     nbg.course_api(Path(course))  # puts this environment's alembic on PATH

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -71,8 +72,6 @@ def sandbox_problem() -> str | None:
                 f"(apt-get install {package}), or grade with --no-sandbox on a machine "
                 "where only trusted code is graded"
             )
-    import subprocess
-
     probe = subprocess.run(
         [BWRAP, *_system_binds(), "--unshare-all", "--die-with-parent", "/bin/true"],
         capture_output=True,
@@ -185,6 +184,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             readable=list(self.readable) or readable_paths(),
             hidden_files=hidden,
         )
+        # A class of kernels printing start-up banners would bury the progress bar.
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
         return kernel_cmd, kw
 
 
