@@ -425,6 +425,12 @@ def test_regrade_one_student_and_one_notebook(tmp_path):
     assert run.graded and _auto_total(course, "s00") == _auto_max(course, "s00")
     with pytest.raises(grading.course.CourseError, match="has no notebook"):
         pipeline.grade_class([MODULE], course, students=["s00"], notebook="nope", progress=False)
+    # A lost gradebook is rebuilt: the journal alone never counts as graded.
+    for name in ("gradebook.db", "gradebook.db-wal", "gradebook.db-shm"):
+        (course / name).unlink(missing_ok=True)
+    run = pipeline.grade_class([MODULE], course, workers=2, limits=QUICK, progress=False)
+    assert len(run.graded) == 3 and not any(o.skipped for o in run.graded)
+    assert _auto_total(course, "s01") == _auto_max(course, "s00")
 
 
 def _moodle_zip(path: Path) -> Path:
