@@ -27,6 +27,7 @@ from servicecourse.browser import launch
 from servicecourse.paths import repo_root
 
 LOCAL_REF = re.compile(r'(?:src|href)="([^"#?:]+)')
+PLOTLY_JS = re.compile(r'<script[^>]* src="[./]*_static/(plotly/[^"?]+)')
 
 
 def timed(action) -> float:
@@ -112,6 +113,12 @@ def main() -> None:
     n_figures = heaviest.read_text().count('class="plotly-graph-div"')
     loads = cold_load_seconds(site, heaviest)
     print(f"figure-heavy page                  {heaviest.relative_to(site)} ({n_figures} figures)")
+    bundles = PLOTLY_JS.findall(heaviest.read_text())
+    for bundle in bundles:
+        size = (site / "_static" / bundle).stat().st_size / mb
+        print(f"  plotly.js it loads (deferred)    {bundle} ({size:.1f} MB)")
+    pages_with = sum(bool(PLOTLY_JS.search(p.read_text())) for p in pages)
+    print(f"pages that load plotly.js          {pages_with:8d} of {len(pages)}")
     print(
         f"cold-cache load, median of {len(loads)}       {statistics.median(loads):8.2f} s  "
         f"(all: {', '.join(f'{t:.2f}' for t in loads)})"
