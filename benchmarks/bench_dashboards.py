@@ -1,19 +1,27 @@
 """Benchmark of the classroom dashboards: prints figures, asserts nothing.
 
 1. Time to first render, plain Voila against the course's classroom configuration (preheated
-   kernels, culling, a kernel cap), in the same run: each dashboard opened in a fresh browser
-   context, timed from navigation until its first widget and its plotly figure are drawn.
-   Every dashboard is opened ``ROUNDS`` times; between two opens the server is left to settle
-   (its processes idle), as a teacher's click would find it.
-2. A load test of the classroom configuration: ``SESSIONS`` browser sessions at once, each opens
-   a dashboard (in turn) and moves a widget ``MOVES`` times, waiting each time for the figure or
-   table to change. Prints errors, sessions that got every answer, time to render (median,
-   95th percentile), time to answer a move, and the memory (RSS) of Voila with its kernels.
+   kernels, plotly's widget code as a preloaded static file, culling, a kernel cap), in the same
+   run: each dashboard opened in a fresh browser context (nothing cached), timed from navigation
+   until its first widget and its plotly figure are drawn. Every dashboard is opened ``ROUNDS``
+   times; before each open the server is left to settle (its processes idle, pools refilled), as
+   a teacher's click would find it. The classroom is also timed in a browser whose cache holds
+   the JavaScript already (a learner's second dashboard, or a reload).
+2. A class at once on the classroom configuration: ``SESSIONS`` learners arrive together (or
+   one every ``--stagger`` seconds), each opens a dashboard (in turn, or all the same one with
+   ``--dashboard``) and moves a control ``MOVES`` times, waiting each time for the kernel's
+   answer (the figure or table update). ``--browsers`` of them are real headless Chromium
+   pages (answer: the figure or table changes on screen); the others are protocol-level
+   learners (servicecourse.dashboard_load), which do on the wire what the page does: twenty
+   browsers on two cores would measure the browsers, not the server. Prints errors, sessions
+   that got every answer, time to render and to answer (median, 95th percentile), and the
+   memory of Voila with its kernels (resident, and unique to each process), peak and at the end.
 
 Everything runs on 127.0.0.1 and stops by itself (every wait has a timeout). The machine's load
 average is printed with each measurement: other work on the machine changes the figures.
 
-Run with `.venv/bin/python benchmarks/bench_dashboards.py [--rounds 2] [--sessions 20]`.
+Run with `.venv/bin/python benchmarks/bench_dashboards.py [--rounds 2] [--sessions 20]
+[--pool 5] [--preheat NAME=N] [--dashboard NAME] [--browsers 1]`.
 """
 
 from __future__ import annotations
@@ -31,15 +39,8 @@ from pathlib import Path
 
 import psutil
 
-from servicecourse import dashboards
-
-try:
-    from servicecourse.browser import CHROMIUM, CHROMIUM_ARGS
-except ImportError:  # the shared module is newer than this script
-    CHROMIUM = "/usr/bin/chromium"
-    CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                     "--no-first-run", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync"]  # fmt: skip
+from servicecourse import dashboard_load, dashboards
+from servicecourse.browser import CHROMIUM, CHROMIUM_ARGS
 
 RENDER_TIMEOUT_MS = 120_000
 MOVE_TIMEOUT_MS = 60_000
@@ -59,14 +60,24 @@ def tree(child: subprocess.Popen) -> list[psutil.Process]:
         return []
 
 
-def rss_mb(child: subprocess.Popen) -> tuple[float, int]:
-    """Resident memory of Voila and all its kernels, and how many kernels there are."""
-    total, kernels = 0, 0
+def memory(child: subprocess.Popen, unique: bool = False) -> tuple[float, float, int]:
+    """Resident and unique memory (MB) of Voila and all its kernels, and how many kernels.
+
+    Resident memory counts the shared libraries once per process; unique memory (USS, slower
+    to read) is what each process alone holds: their sum is nearer to what the machine spends.
+    """
+    rss = uss = 0
+    kernels = 0
     for proc in tree(child):
         with contextlib.suppress(psutil.Error):
-            total += proc.memory_info().rss
+            if unique:
+                info = proc.memory_full_info()
+                uss += info.uss
+            else:
+                info = proc.memory_info()
+            rss += info.rss
             kernels += "ipykernel" in " ".join(proc.cmdline())
-    return total / 2**20, kernels
+    return rss / 2**20, uss / 2**20, kernels
 
 
 def settle(child: subprocess.Popen, timeout: float = 90, quiet: float = 8.0) -> float:
@@ -88,9 +99,14 @@ def settle(child: subprocess.Popen, timeout: float = 90, quiet: float = 8.0) -> 
 
 
 @contextlib.contextmanager
-def voila(classroom: bool, log_dir: Path, pool_size: int = dashboards.POOL_SIZE):
+def voila(
+    classroom: bool,
+    log_dir: Path,
+    pool_size: int = dashboards.POOL_SIZE,
+    pool_sizes: dict[str, int] | None = None,
+):
     folder = log_dir / ("classroom" if classroom else "plain")
-    dashboards.stage(folder)
+    dashboards.stage(folder, classroom=classroom)
     port = dashboards._free_port()
     url = f"http://127.0.0.1:{port}/"
     log = open(log_dir / f"{folder.name}.log", "w")  # noqa: SIM115 - closed below
@@ -100,16 +116,18 @@ def voila(classroom: bool, log_dir: Path, pool_size: int = dashboards.POOL_SIZE)
         port,
         classroom=classroom,
         pool_size=pool_size,
+        pool_sizes=pool_sizes,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
         dashboards.wait_until_serving(url, child)
         up = time.monotonic() - launched
-        settled = settle(child, timeout=180)
+        settled = settle(child, timeout=300)
+        rss, uss, kernels = memory(child, unique=True)
         print(
             f"  {folder.name}: landing page after {up:.1f} s, settled after {settled:.1f} s more;"
-            f" {rss_mb(child)[0]:.0f} MB RSS with {rss_mb(child)[1]} kernel(s); {load()}"
+            f" {rss:.0f} MB resident ({uss:.0f} MB unique) with {kernels} kernel(s); {load()}"
         )
         yield url, child
     finally:
@@ -117,24 +135,52 @@ def voila(classroom: bool, log_dir: Path, pool_size: int = dashboards.POOL_SIZE)
         log.close()
 
 
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def spread(values: list[float], unit: str = "s") -> str:
+    if not values:
+        return "none"
+    return (
+        f"median {statistics.median(values):.2f} {unit}, 95th percentile "
+        f"{percentile(values, 0.95):.2f} {unit}, max {max(values):.2f} {unit} ({len(values)})"
+    )
+
+
 # --- 1. time to first render ------------------------------------------------------------------
 
 
-def first_renders(url: str, child, browser, rounds: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {}
-    for _ in range(rounds):
+def first_renders(
+    url: str, child, browser, rounds: int, warm: bool = False
+) -> dict[str, list[float | None]]:
+    """Seconds to render each dashboard; ``warm``: in one browser context that has rendered
+    every dashboard once before (its cache holds the JavaScript), else each time a new one."""
+    times: dict[str, list[float | None]] = {}
+    shared = browser.new_context() if warm else None
+    for round_ in range(rounds + warm):
         for dashboard in dashboards.find_dashboards():
-            settle(child, timeout=60)
-            context = browser.new_context()
+            settle(child, timeout=120)
+            context = shared or browser.new_context()
             page = context.new_page()
             started = time.perf_counter()
-            page.goto(url + dashboard.url_path, wait_until="commit")
-            page.wait_for_selector(dashboards.RENDERED, timeout=RENDER_TIMEOUT_MS)
-            if page.locator(".js-plotly-plot").count():
-                page.wait_for_selector(dashboards.FIGURE_DRAWN, timeout=RENDER_TIMEOUT_MS)
-            times.setdefault(dashboard.staged_name, []).append(time.perf_counter() - started)
+            try:
+                page.goto(url + dashboard.url_path, wait_until="commit", timeout=RENDER_TIMEOUT_MS)
+                page.wait_for_selector(dashboards.RENDERED, timeout=RENDER_TIMEOUT_MS)
+                if page.locator(".js-plotly-plot").count():
+                    page.wait_for_selector(dashboards.FIGURE_DRAWN, timeout=RENDER_TIMEOUT_MS)
+                took = time.perf_counter() - started
+            except Exception as err:  # noqa: BLE001 - a failed render is a figure of the report
+                print(f"    {dashboard.staged_name}: no render ({type(err).__name__})")
+                took = None
+            if not (warm and round_ == 0):
+                times.setdefault(dashboard.staged_name, []).append(took)
             page.close(run_before_unload=True)
-            context.close()
+            if not shared:
+                context.close()
+    if shared:
+        shared.close()
     return times
 
 
@@ -150,15 +196,30 @@ def bench_first_render(rounds: int, log_dir: Path) -> None:
             with voila(classroom, log_dir) as (url, child):
                 print(f"  measuring {name}: {load()}")
                 results[name] = first_renders(url, child, browser, rounds)
+                if classroom:
+                    results["classroom, cached"] = first_renders(
+                        url, child, browser, rounds, warm=True
+                    )
                 print(f"  measured {name}: {load()}")
         browser.close()
-    print(f"  {'dashboard':<44} {'plain Voila (s)':<22} {'classroom (s)':<22}")
+
+    def shown(ts):
+        return " ".join("fail" if t is None else f"{t:4.1f}" for t in ts)
+
+    print(f"  {'dashboard':<40}" + "".join(f"{name + ' (s)':<22}" for name in results))
     for dashboard in results["plain"]:
-        cells = [" ".join(f"{t:4.1f}" for t in results[name][dashboard]) for name in results]
-        print(f"  {dashboard:<44} {cells[0]:<22} {cells[1]:<22}")
+        cells = [shown(results[name][dashboard]) for name in results]
+        print(f"  {dashboard:<40}" + "".join(f"{cell:<22}" for cell in cells))
     for name, per in results.items():
-        every = [t for ts in per.values() for t in ts]
-        print(f"  median {name}: {statistics.median(every):.2f} s (max {max(every):.2f} s)")
+        every = [t for ts in per.values() for t in ts if t is not None]
+        failed = sum(t is None for ts in per.values() for t in ts)
+        worst = max(
+            statistics.median([t for t in ts if t is not None] or [0]) for ts in per.values()
+        )
+        print(
+            f"  {name}: median {statistics.median(every):.2f} s, max {max(every):.2f} s, "
+            f"slowest dashboard's median {worst:.2f} s; {failed} failed"
+        )
 
 
 # --- 2. a class at once -------------------------------------------------------------------------
@@ -166,131 +227,168 @@ def bench_first_render(rounds: int, log_dir: Path) -> None:
 MOVE_JS = """() => {
   const box = document.querySelector("#rendered_cells .widget-toggle-buttons");
   const other = box && box.querySelector("button:not(.mod-active)");
-  if (other) { other.click(); return "toggle buttons"; }
   const select = document.querySelector("#rendered_cells .widget-dropdown select");
-  if (select) {
+  if (select && select.options.length > 1) {
     select.selectedIndex = (select.selectedIndex + 1) % select.options.length;
     select.dispatchEvent(new Event("change", { bubbles: true }));
     return "dropdown";
   }
   const check = document.querySelector("#rendered_cells .widget-checkbox input");
   if (check) { check.click(); return "checkbox"; }
+  if (other) { other.click(); return "toggle buttons"; }
   return null;
 }"""
 
 
-async def session(browser, url: str, dashboard, moves: int, record: dict) -> None:
+async def browser_session(browser, url: str, dashboard, moves: int) -> dashboard_load.Session:
+    """A learner in headless Chromium: render = widget and figure drawn; answer = it changed."""
+    record = dashboard_load.Session(dashboard=dashboard.staged_name)
     context = await browser.new_context()
     page = await context.new_page()
-    record.update(dashboard=dashboard.staged_name, errors=[], moves=[])
-    page.on("console", lambda m: record["errors"].append(m.text) if m.type == "error" else None)
+    page.on("console", lambda m: record.errors.append(m.text) if m.type == "error" else None)
     page.on(
         "response",
-        lambda r: record["errors"].append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
+        lambda r: record.errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
     )
     try:
         started = time.perf_counter()
-        await page.goto(url + dashboard.url_path, wait_until="commit")
+        # Voila answers once a kernel is ready: beyond the pool, after a refill.
+        await page.goto(url + dashboard.url_path, wait_until="commit", timeout=RENDER_TIMEOUT_MS)
         await page.wait_for_selector(dashboards.RENDERED, timeout=RENDER_TIMEOUT_MS)
         if await page.locator(".js-plotly-plot").count():
             await page.wait_for_selector(dashboards.FIGURE_DRAWN, timeout=RENDER_TIMEOUT_MS)
-        record["render"] = time.perf_counter() - started
+        record.render = time.perf_counter() - started
         for _ in range(moves):
             before = await page.evaluate(dashboards.FINGERPRINT)
             moved_at = time.perf_counter()
-            if await page.evaluate(MOVE_JS) is None:
-                record["errors"].append("no control to move")
+            kind = await page.evaluate(MOVE_JS)
+            if kind is None:
+                record.errors.append("no control to move")
                 break
             await page.wait_for_function(
                 f"(before) => ({dashboards.FINGERPRINT})() !== before",
                 arg=before,
                 timeout=MOVE_TIMEOUT_MS,
             )
-            record["moves"].append(time.perf_counter() - moved_at)
+            record.answers.append(time.perf_counter() - moved_at)
+            record.moved.append(kind)
         shown = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
         if await shown.count():
-            record["errors"].append("stderr: " + " | ".join(await shown.all_inner_texts()))
+            record.errors.append("stderr: " + " | ".join(await shown.all_inner_texts()))
     except Exception as err:  # noqa: BLE001 - every failure is a figure of the report
-        record["errors"].append(f"{type(err).__name__}: {str(err).splitlines()[0][:120]}")
+        record.errors.append(f"{type(err).__name__}: {str(err).splitlines()[0][:120]}")
     finally:
         await page.close(run_before_unload=True)
         await context.close()
+    return record
 
 
-async def a_class(url: str, sessions: int, moves: int, stagger: float) -> list[dict]:
+async def a_class(
+    url: str, chosen: list, sessions: int, browsers: int, moves: int, stagger: float
+) -> list[tuple[str, dashboard_load.Session]]:
+    """``browsers`` Chromium learners (spread evenly among the others) and protocol learners."""
     from playwright.async_api import async_playwright
 
-    found = dashboards.find_dashboards()
-    records = [{} for _ in range(sessions)]
+    every = max(1, sessions // browsers) if browsers else 0
+    kinds = ["browser" if every and i % every == 0 and i // every < browsers else "protocol"
+             for i in range(sessions)]  # fmt: skip
+
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
-        async def one(i):
+        async def one(i: int) -> dashboard_load.Session:
             await asyncio.sleep(i * stagger)
+            dashboard = chosen[i % len(chosen)]
+            if kinds[i] == "protocol":
+                return await dashboard_load.learner(
+                    url, dashboard.url_path, moves, timeout=SESSION_TIMEOUT_S
+                )
             try:
-                await asyncio.wait_for(
-                    session(browser, url, found[i % len(found)], moves, records[i]),
-                    SESSION_TIMEOUT_S,
+                return await asyncio.wait_for(
+                    browser_session(browser, url, dashboard, moves), SESSION_TIMEOUT_S
                 )
             except TimeoutError:
-                records[i].setdefault("errors", []).append("session timed out")
+                record = dashboard_load.Session(dashboard=dashboard.staged_name)
+                record.errors.append("session timed out")
+                return record
 
-        await asyncio.gather(*(one(i) for i in range(sessions)))
+        records = await asyncio.gather(*(one(i) for i in range(sessions)))
         await browser.close()
-    return records
+    return list(zip(kinds, records, strict=True))
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def bench_load(sessions: int, moves: int, stagger: float, pool: int, log_dir: Path) -> None:
+def bench_load(
+    sessions: int,
+    browsers: int,
+    moves: int,
+    stagger: float,
+    pool: int,
+    preheat: list[str],
+    dashboard: str | None,
+    log_dir: Path,
+) -> None:
+    found = dashboards.find_dashboards()
+    pool_sizes = dashboards.preheat_sizes(preheat, found)
+    chosen = found
+    if dashboard:
+        named = dashboards.preheat_sizes([f"{dashboard}=0"], found)
+        chosen = [d for d in found if d.staged_name in named]
     arrival = "all at once" if not stagger else f"one every {stagger:g} s"
+    which = "each opens the next dashboard in turn" if len(chosen) > 1 else (
+        f"all open {chosen[0].staged_name}")  # fmt: skip
     print(
-        f"\n== A class: {sessions} sessions ({arrival}), {moves} widget moves each; "
-        f"{pool} preheated kernel(s) per dashboard"
+        f"\n== A class: {sessions} learners ({browsers} in Chromium), {arrival}, {which}, "
+        f"{moves} widget moves each; {pool} preheated kernel(s) per dashboard"
+        + "".join(f", {n} for {name}" for name, n in pool_sizes.items())
     )
-    with voila(True, log_dir, pool_size=pool) as (url, child):
-        peak = {"mb": 0.0, "kernels": 0}
+    with voila(True, log_dir, pool_size=pool, pool_sizes=pool_sizes) as (url, child):
+        peak = {"rss": 0.0, "uss": 0.0, "kernels": 0}
         done = threading.Event()
 
         def sample():
-            while not done.wait(0.5):
-                mb, kernels = rss_mb(child)
-                peak["mb"] = max(peak["mb"], mb)
+            while not done.wait(1.0):
+                rss, uss, kernels = memory(child, unique=True)
+                peak["rss"] = max(peak["rss"], rss)
+                peak["uss"] = max(peak["uss"], uss)
                 peak["kernels"] = max(peak["kernels"], kernels)
 
+        before = memory(child, unique=True)
         sampler = threading.Thread(target=sample, daemon=True)
         print(f"  start: {load()}")
         started = time.monotonic()
         sampler.start()
-        records = asyncio.run(a_class(url, sessions, moves, stagger))
+        records = asyncio.run(a_class(url, chosen, sessions, browsers, moves, stagger))
+        took = time.monotonic() - started
         done.set()
         sampler.join()
-        took = time.monotonic() - started
-        after_mb, after_kernels = rss_mb(child)
+        after = memory(child, unique=True)
         print(f"  end after {took:.0f} s: {load()}")
-    renders = [r["render"] for r in records if "render" in r]
-    answers = [t for r in records for t in r.get("moves", [])]
-    complete = [r for r in records if "render" in r and len(r.get("moves", [])) == moves]
-    errors = [(r.get("dashboard", "?"), e) for r in records for e in r.get("errors", [])]
+        settle(child, timeout=180)
+        settled = memory(child, unique=True)
+    complete = [r for _, r in records if r.complete(moves)]
+    errors = [(r.dashboard, e) for _, r in records for e in r.errors]
     print(f"  sessions with every answer: {len(complete)}/{sessions}; errors: {len(errors)}")
     for where, error in errors[:10]:
         print(f"    {where}: {error}")
-    if renders:
-        print(
-            f"  time to render: median {statistics.median(renders):.1f} s, 95th percentile "
-            f"{percentile(renders, 0.95):.1f} s, max {max(renders):.1f} s ({len(renders)} renders)"
-        )
-    if answers:
-        print(
-            f"  time to answer a move: median {statistics.median(answers):.2f} s, 95th "
-            f"percentile {percentile(answers, 0.95):.2f} s ({len(answers)} moves)"
-        )
+    for kind in ("protocol", "browser"):
+        mine = [r for k, r in records if k == kind]
+        if not mine:
+            continue
+        what = ("page + widget state received" if kind == "protocol"
+                else "widget and figure drawn")  # fmt: skip
+        print(f"  {kind} learners ({len(mine)}):")
+        if kind == "protocol":
+            print(f"    time to the page: {spread([r.page for r in mine if r.page is not None])}")
+        print(f"    time to render ({what}): {spread([r.render for r in mine if r.render])}")
+        answers = [t for r in mine for t in r.answers]
+        print(f"    time to answer a move: {spread(answers)}")
     print(
-        f"  memory of Voila + kernels: peak {peak['mb']:.0f} MB with {peak['kernels']} kernels; "
-        f"{after_mb:.0f} MB with {after_kernels} kernels when the sessions had closed"
+        f"  memory of Voila + kernels: before {before[0]:.0f} MB resident ({before[1]:.0f} MB "
+        f"unique) with {before[2]} kernels; peak {peak['rss']:.0f} MB ({peak['uss']:.0f} MB) "
+        f"with {peak['kernels']} kernels; when the sessions ended {after[0]:.0f} MB "
+        f"({after[1]:.0f} MB) with {after[2]} kernels; pools refilled {settled[0]:.0f} MB "
+        f"({settled[1]:.0f} MB) with {settled[2]} kernels (the learners' kernels stay until "
+        f"culled, {dashboards.CULL_IDLE_TIMEOUT} s after their tab closed)"
     )
 
 
@@ -298,9 +396,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2, help="opens of each dashboard")
     parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--browsers", type=int, default=1, help="learners in Chromium")
     parser.add_argument("--moves", type=int, default=3)
     parser.add_argument(
-        "--stagger", type=float, default=0.0, help="seconds between two sessions' arrivals"
+        "--stagger", type=float, default=0.0, help="seconds between two learners' arrivals"
     )
     parser.add_argument(
         "--pool",
@@ -308,6 +407,10 @@ def main() -> None:
         default=dashboards.POOL_SIZE,
         help="preheated kernels per dashboard in the load test (default: the course's)",
     )
+    parser.add_argument(
+        "--preheat", action="append", default=[], metavar="NAME=N", help="as for serve()"
+    )
+    parser.add_argument("--dashboard", help="every learner opens this dashboard (NAME)")
     parser.add_argument("--skip-first-render", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
     args = parser.parse_args()
@@ -316,7 +419,16 @@ def main() -> None:
         if not args.skip_first_render:
             bench_first_render(args.rounds, Path(tmp))
         if not args.skip_load:
-            bench_load(args.sessions, args.moves, args.stagger, args.pool, Path(tmp))
+            bench_load(
+                args.sessions,
+                min(args.browsers, args.sessions),
+                args.moves,
+                args.stagger,
+                args.pool,
+                args.preheat,
+                args.dashboard,
+                Path(tmp),
+            )
 
 
 if __name__ == "__main__":

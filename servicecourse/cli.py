@@ -142,6 +142,7 @@ def cmd_dashboards(args) -> int:
         open_browser=args.open,
         thumbnails=not args.no_thumbnails,
         pool_size=args.pool_size,
+        preheat=args.preheat or (),
     )
     return 0
 
@@ -295,8 +296,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--pool-size",
         type=int,
-        default=1,
+        default=2,
         help="preheated kernels waiting per dashboard (0 turns preheating off)",
+    )
+    p.add_argument(
+        "--preheat",
+        action="append",
+        metavar="NAME=N",
+        help="N kernels ready for one dashboard, e.g. for a class of 20 opening it at once: "
+        "--preheat event_rules_lab=20 (repeatable)",
     )
     p.add_argument(
         "--no-thumbnails",

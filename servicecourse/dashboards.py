@@ -7,16 +7,26 @@ solutions) and so that one flat folder holds the dashboards of every module.
 
 For a class, Voila keeps ``POOL_SIZE`` kernels per dashboard started and the notebook already
 run ("preheated"), so a click shows the dashboard without waiting for Python to start; the pool
-refills after each click. Kernels nobody is connected to are culled after ``CULL_IDLE_TIMEOUT``
-seconds idle, and at most ``MAX_KERNELS`` serve learners at once (``voila_pool``). The landing
-page is a gallery: every dashboard with its module, purpose and a thumbnail of the real rendered
-dashboard, made with headless Chromium when missing (``python -m servicecourse.dashboards
---thumbnails`` remakes them all).
+refills after each click, one kernel at a time so that refills never starve the learners'
+widgets. A class that opens one dashboard together needs as many kernels ready for it as there
+are learners: ``serve(pool_sizes={...})`` (``--preheat NAME=N``). Kernels nobody is connected
+to are culled after ``CULL_IDLE_TIMEOUT`` seconds idle, and at most ``MAX_KERNELS`` serve
+learners at once (``voila_pool``).
+
+A page draws its widgets and figure in 2-3 s on a busy 2-core machine, against 9-14 s with
+plain Voila (benchmarks/bench_dashboards.py): a preheated kernel, plotly's widget code as a
+static file that the page loads and runs while it boots, with the cartesian plotly.js in place
+of the full one (``voila_kernel``, ``plotly_widget_code``), and no jupyterlab-plotly extension.
+
+The landing page is a gallery: every dashboard with its module, purpose and a thumbnail of the
+real rendered dashboard, made with headless Chromium when missing (``python -m
+servicecourse.dashboards --thumbnails`` remakes them all).
 """
 
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 import os
 import re
@@ -35,25 +45,33 @@ from pathlib import Path
 import nbformat
 
 from .paths import CourseError, all_modules, repo_root
+from .voila_kernel import PLOTLY_WIDGET, TEMPLATE_NAME, plotly_widget_url
 
-# The data root that Voila finds the landing-page template in (via JUPYTER_PATH). Hidden, so
-# Voila's contents listing never shows it. Only an ``nbconvert`` folder lives there: a
-# ``voila`` folder would become Voila's data dir and hide its themes and schemas.
+# The data root that Voila finds the landing-page template and the kernelspec of its kernels in
+# (via JUPYTER_PATH). Hidden, so Voila's contents listing never shows it. Only ``nbconvert``
+# and ``kernels`` folders live there: a ``voila`` folder would become Voila's data dir and hide
+# its themes and schemas.
 TEMPLATE_ROOT = ".servicecourse-voila"
-TEMPLATE_NAME = "servicecourse"
 
 # Voila loads every JupyterLab extension of the venv. nbgrader's has nothing to do in a
 # dashboard, and Notebook 7's fails to load in Voila 0.5 (a console error on every page).
 DENIED_EXTENSIONS = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension")
+# The classroom also denies jupyterlab-plotly: it renders static plotly figures (``fig.show()``)
+# and is 4.8 MB of JavaScript that every page would load and compile before drawing anything.
+# Dashboards draw with ``go.FigureWidget`` (anywidget), which does not need it; a test refuses
+# a dashboard that shows a static plotly figure.
+CLASSROOM_DENIED_EXTENSIONS = ("jupyterlab-plotly",)
 
-# Kernels kept preheated per dashboard, each with the notebook already run. One idle kernel
-# holds about 130 MB, and every one of them is started (and the notebook run) when the server
-# starts: on a 2-core machine more of them make the first minute slow. A burst of clicks beyond
-# the pool waits for new kernels (see benchmarks/bench_dashboards.py).
-POOL_SIZE = 1
-# Seconds Voila waits before refilling a pool after a click, so the refill does not compete with
-# the page being shown.
-FILL_DELAY = 2.0
+# Kernels kept preheated per dashboard, each with the notebook already run: two learners (or the
+# teacher and one learner) can open a dashboard at once, and a reload finds a kernel ready. One
+# idle kernel holds about 130 MB of its own (170 MB resident), and every one of them is started
+# (and its notebook run, 3-5 s of CPU) when the server starts. A burst of clicks beyond the pool
+# waits for refills, 4-10 s each on 2 cores (see benchmarks/bench_dashboards.py), so a class
+# that opens a dashboard together gets ``--preheat NAME=N`` with N its size.
+POOL_SIZE = 2
+# Seconds before a pool is refilled after a click, so that the refill does not compete with the
+# page being drawn (on a teacher's laptop the projector's browser shares the CPUs with Voila).
+FILL_DELAY = 5.0
 # A kernel no browser has been connected to for this long (a closed tab: Voila 0.5 cannot tell
 # the server, see voila_pool; a crashed laptop) is shut down. Open tabs keep their kernel.
 CULL_IDLE_TIMEOUT = 600
@@ -179,6 +197,24 @@ _INDEX = """{%- extends 'voila/templates/lab/index.html.j2' -%}
 
 {%- block html_head_js_mermaidjs -%}
 {%- endblock html_head_js_mermaidjs -%}
+
+__PRELOAD__"""
+
+# plotly's widget code (see voila_kernel.py) is fetched, compiled and run while the page loads
+# its own JavaScript and connects to its kernel, instead of after the widgets' state arrives.
+# ``async``: a module script without it would hold back DOMContentLoaded and Voila's own boot.
+# (0.3 s sooner than a ``modulepreload`` link, which only fetches and compiles.)
+_PRELOAD = """
+{%- block html_head_js -%}
+{{ super() }}
+{%- set uses = namespace(figure_widget=false) -%}
+{%- for cell in nb.cells if cell.cell_type == "code" and "FigureWidget" in cell.source -%}
+{%- set uses.figure_widget = true -%}
+{%- endfor -%}
+{%- if uses.figure_widget %}
+<script type="module" async src="{{ resources.base_url }}__PLOTLY_WIDGET__"></script>
+{%- endif -%}
+{%- endblock html_head_js -%}
 """
 
 _TREE = """{% extends "page.html" %}
@@ -269,15 +305,80 @@ _ERROR = """{% extends "page.html" %}
 """
 
 
+# The kernels of the dashboards: the venv's Python, with the extension that makes plotly's
+# widgets load their code from the template's static folder (voila_kernel.py). The name is the
+# one every notebook asks for, so Voila (and only Voila) starts these.
+_KERNELSPEC = {
+    "argv": [
+        sys.executable,
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        "{connection_file}",
+        "--IPKernelApp.extensions=servicecourse.voila_kernel",
+    ],
+    "display_name": "Python 3 (classroom dashboards)",
+    "language": "python",
+    "metadata": {"debugger": False},
+}
+
+
+def _plotly_widget_code() -> Path:
+    """plotly's widget code, found without importing plotly (a second or two)."""
+    spec = importlib.util.find_spec("plotly")
+    return Path(spec.origin).parent / "package_data" / "widgetbundle.js"
+
+
+# plotly's official partial bundle of cartesian traces (scatter, bar, box, heatmap, histogram,
+# pie, …), the one the book serves (package.json): a third of the full plotly.js, and a browser
+# compiles and runs it in half the time (about 0.7 s less for a first render on 2 cores).
+CARTESIAN = Path("node_modules") / "plotly.js-cartesian-dist-min" / "plotly-cartesian.min.js"
+# In plotly's widget bundle (esbuild), plotly.js is one lazily run CommonJS module wrapped as a
+# UMD: ``var X=wrap((exports,module)=>{(function(root,factory){typeof module=="object"&&…``
+# up to ``return window.Plotly=P,P})});``.
+_PLOTLY_START = re.compile(
+    r'var (\w+)=(\w+)\(\((\w+),(\w+)\)=>\{\(function\(\w+,\w+\)\{typeof \4=="object"&&\4\.exports'
+)
+_PLOTLY_END = re.compile(r"return window\.Plotly=(\w+),\1\}\)\}\);")
+_PLOTLY_VERSION = re.compile(r'\.version="(\d+\.\d+\.\d+)"')
+TRACE_TYPE = re.compile(r'moduleType:"trace",name:"(\w+)"')
+
+
+def plotly_widget_code(cartesian: Path | None = None) -> str:
+    """plotly's widget code with the cartesian partial bundle in place of the full plotly.js.
+
+    The same widget, the same plotly.js version, fewer trace types: a test checks that every
+    dashboard's figures use only trace types the served code has. Without the cartesian bundle
+    (``npm ci`` not run), or if plotly's bundle is not laid out as expected, the full one.
+    """
+    full = _plotly_widget_code().read_text(encoding="utf-8")
+    cartesian = repo_root() / CARTESIAN if cartesian is None else cartesian
+    if not cartesian.exists():
+        return full
+    partial = cartesian.read_text(encoding="utf-8")
+    start = _PLOTLY_START.search(full)
+    end = _PLOTLY_END.search(full, start.end()) if start else None
+    if not (start and end) or len(_PLOTLY_START.findall(full)) != 1:
+        return full
+    versions = [_PLOTLY_VERSION.search(text) for text in (full[start.end() :], partial)]
+    if not all(versions) or versions[0].group(1) != versions[1].group(1):
+        return full  # the partial bundle is another plotly.js than the widget was built for
+    wrap = f"var {start.group(1)}={start.group(2)}((exports,module)=>{{\n{partial}\n}});"
+    return full[: start.start()] + wrap + full[end.end() :]
+
+
 def template_root(target_dir: Path) -> Path:
     return Path(target_dir) / TEMPLATE_ROOT
 
 
-def stage(target_dir: Path) -> list[Path]:
+def stage(target_dir: Path, *, classroom: bool = True) -> list[Path]:
     """Copy every dashboard into one flat folder, with the landing page's Voila template.
 
     Copies of dashboards that were renamed or deleted are removed, so the landing page and the
-    folder never disagree.
+    folder never disagree. ``classroom`` adds what makes a first render quick: plotly's widget
+    code as a static file that pages load as they boot, and the kernelspec that makes figures
+    use it
+    (``classroom=False`` is plain Voila, for the benchmark).
     """
     target = Path(target_dir)
     target.mkdir(parents=True, exist_ok=True)
@@ -301,8 +402,16 @@ def stage(target_dir: Path) -> list[Path]:
     folder.mkdir(parents=True)
     (folder / "conf.json").write_text(json.dumps(_CONF, indent=2) + "\n")
     (folder / "page.html").write_text(_PAGE)
-    (folder / "index.html.j2").write_text(_INDEX)
+    preload = _PRELOAD.replace("__PLOTLY_WIDGET__", plotly_widget_url(base_url=""))
+    index = _INDEX.replace("__PRELOAD__", preload if classroom else "")
+    (folder / "index.html.j2").write_text(index)
     (folder / "error.html").write_text(_ERROR)
+    if classroom:
+        (folder / "static").mkdir()
+        (folder / "static" / PLOTLY_WIDGET).write_text(plotly_widget_code(), encoding="utf-8")
+        kernelspec = templates / "kernels" / "python3"
+        kernelspec.mkdir(parents=True)
+        (kernelspec / "kernel.json").write_text(json.dumps(_KERNELSPEC, indent=1) + "\n")
     write_landing_page(target, dashboards)
     return staged
 
@@ -329,8 +438,12 @@ def voila_command(
     *,
     classroom: bool = True,
     pool_size: int = POOL_SIZE,
+    pool_sizes: dict[str, int] | None = None,
 ) -> list[str]:
-    """The Voila command line; ``classroom=False`` gives plain Voila (for the benchmark)."""
+    """The Voila command line; ``classroom=False`` gives plain Voila (for the benchmark).
+
+    ``pool_sizes``: preheated kernels for particular dashboards (staged file name: kernels).
+    """
     command = [
         str(Path(sys.executable).parent / "voila"),
         str(target_dir),
@@ -343,7 +456,8 @@ def voila_command(
         "--VoilaConfiguration.classic_tree=True",
         "--VoilaConfiguration.show_tracebacks=True",
     ]
-    for name in DENIED_EXTENSIONS:
+    denied = DENIED_EXTENSIONS + (CLASSROOM_DENIED_EXTENSIONS if classroom else ())
+    for name in denied:
         command.append(f"--VoilaConfiguration.extension_denylist={name}")
     if classroom:
         command += [
@@ -357,6 +471,8 @@ def voila_command(
             f"--MappingKernelManager.cull_interval={CULL_INTERVAL}",
             "--MappingKernelManager.cull_connected=False",
         ]
+        for name, size in (pool_sizes or {}).items():
+            command.append(f"--CappedKernelManager.pool_sizes={name}={size}")
     return command
 
 
@@ -376,11 +492,17 @@ def start_voila(
     open_browser: bool = False,
     classroom: bool = True,
     pool_size: int = POOL_SIZE,
+    pool_sizes: dict[str, int] | None = None,
     **popen,
 ) -> subprocess.Popen:
     """Voila on the staged folder, in its own process (the caller stops it)."""
     command = voila_command(
-        target_dir, port, open_browser, classroom=classroom, pool_size=pool_size
+        target_dir,
+        port,
+        open_browser,
+        classroom=classroom,
+        pool_size=pool_size,
+        pool_sizes=pool_sizes,
     )
     return subprocess.Popen(command, cwd=target_dir, env=voila_env(target_dir), **popen)
 
@@ -525,6 +647,27 @@ def _check_port(port: int) -> None:
             ) from err
 
 
+def preheat_sizes(items: Iterable[str], dashboards: list[Dashboard]) -> dict[str, int]:
+    """``["desk_contacts_explorer=25"]`` to ``{"01_intro__desk_contacts_explorer.ipynb": 25}``.
+
+    A dashboard is named by its notebook's stem, with or without its module
+    (``01_intro__desk_contacts_explorer``); an unknown or ambiguous name is an error that lists
+    the names there are.
+    """
+    sizes = {}
+    for item in items:
+        name, _, size = item.partition("=")
+        name = name.strip().removesuffix(".ipynb")
+        found = [d for d in dashboards if name in (d.path.stem, Path(d.staged_name).stem)]
+        if len(found) != 1 or not size.strip().isdigit():
+            names = ", ".join(Path(d.staged_name).stem for d in dashboards)
+            raise CourseError(
+                f"--preheat {item!r}: give NAME=KERNELS, NAME one of the dashboards ({names})"
+            )
+        sizes[found[0].staged_name] = int(size)
+    return sizes
+
+
 def dashboards_dir() -> Path:
     return repo_root() / "_build" / "dashboards"
 
@@ -534,24 +677,41 @@ def serve(
     open_browser: bool = False,
     thumbnails: bool = True,
     pool_size: int = POOL_SIZE,
+    preheat: Iterable[str] = (),
 ) -> None:
     """Stage the dashboards and run Voila on loopback until Ctrl-C (or SIGTERM).
 
     ``thumbnails``: make the gallery's missing thumbnails in the background once Voila serves.
-    ``pool_size``: kernels kept preheated per dashboard (more for a class that clicks at once).
+    ``pool_size``: kernels kept preheated per dashboard.
+    ``preheat``: ``"NAME=N"`` items, N kernels ready for one dashboard (a class opening it at
+    once); see ``preheat_sizes``.
     """
     target = dashboards_dir()
     _check_port(port)
-    stage(target)
     dashboards = find_dashboards()
+    pool_sizes = preheat_sizes(preheat, dashboards)
+    stage(target)
     address = f"http://127.0.0.1:{port}/"
     print(f"Voila serves {len(dashboards)} dashboard(s) at {address}  (Ctrl-C stops it)")
     for dashboard in dashboards:
         print(f"  {dashboard.module:<16} {dashboard.title}")
         print(f"  {'':<16} {address}{dashboard.url_path}")
+    ready = sum(pool_sizes.get(d.staged_name, pool_size) for d in dashboards)
+    print(
+        f"Keeping {ready} kernel(s) ready ({pool_size} per dashboard"
+        + "".join(f", {n} for {name}" for name, n in pool_sizes.items())
+        + f"), about 130 MB each; at most {MAX_KERNELS} learners at once."
+    )
+    if not pool_sizes:
+        print(
+            "For a class that opens one dashboard together, keep a kernel ready for each "
+            "learner: --preheat NAME=CLASS_SIZE (NAME as in the addresses above)."
+        )
     sys.stdout.flush()
 
-    child = start_voila(target, port, open_browser=open_browser, pool_size=pool_size)
+    child = start_voila(
+        target, port, open_browser=open_browser, pool_size=pool_size, pool_sizes=pool_sizes
+    )
     if thumbnails and not all(_thumbnail_is_current(target, d) for d in dashboards):
         threading.Thread(
             target=_thumbnails_in_background, args=(address, target, child), daemon=True
@@ -615,7 +775,15 @@ def main(argv: list[str] | None = None) -> int:
         "--pool-size",
         type=int,
         default=POOL_SIZE,
-        help=f"kernels kept preheated per dashboard (default {POOL_SIZE}; about 150 MB each)",
+        help=f"kernels kept preheated per dashboard (default {POOL_SIZE}; about 130 MB each)",
+    )
+    parser.add_argument(
+        "--preheat",
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help="N kernels ready for one dashboard, e.g. desk_contacts_explorer=25 for a class of "
+        "25 that opens it together (repeatable)",
     )
     parser.add_argument(
         "--thumbnails", action="store_true", help="remake every thumbnail of the landing page"
@@ -625,7 +793,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.thumbnails:
             remake_thumbnails()
         else:
-            serve(port=args.port, open_browser=args.open, pool_size=args.pool_size)
+            serve(
+                port=args.port,
+                open_browser=args.open,
+                pool_size=args.pool_size,
+                preheat=args.preheat,
+            )
     except CourseError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import html
+import json
 import os
 import signal
 import socket
@@ -77,10 +78,20 @@ def test_executes_without_error(dashboard):
         resources={"metadata": {"path": str(dashboard.path.parent)}},
     )
     client.execute()  # raises CellExecutionError with the failing cell
-    errors = [
-        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
-    ]
-    assert not errors
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    # The classroom denies jupyterlab-plotly (4.8 MB for every page): figures are widgets.
+    static = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert not static, "draw figures with go.FigureWidget: the classroom shows no static plotly"
+    # ... whose code the classroom serves with plotly.js's cartesian traces only.
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    used = {
+        trace.get("type", "scatter")
+        for model in state.get("state", {}).values()
+        for trace in model["state"].get("_widget_data", [])
+    }
+    served = set(dashboards.TRACE_TYPE.findall(dashboards.plotly_widget_code()))
+    assert used <= served, f"the classroom's plotly.js lacks the trace types {used - served}"
 
 
 # --- the numbers the contacts dashboard shows -----------------------------------------------
@@ -233,8 +244,17 @@ def test_voila_listens_on_loopback_only_without_nbgrader():
 
 
 def test_classroom_voila_preheats_culls_and_caps_its_kernels():
-    command = dashboards.voila_command(dashboards.repo_root() / "_build", 8123, False)
+    command = dashboards.voila_command(
+        dashboards.repo_root() / "_build",
+        8123,
+        False,
+        pool_sizes={"01_intro__desk_contacts_explorer.ipynb": 25},
+    )
     assert "--VoilaConfiguration.preheat_kernel=True" in command
+    assert (
+        "--CappedKernelManager.pool_sizes=01_intro__desk_contacts_explorer.ipynb=25" in command
+    )
+    assert "--VoilaConfiguration.extension_denylist=jupyterlab-plotly" in command
     assert f"--VoilaConfiguration.default_pool_size={dashboards.POOL_SIZE}" in command
     assert dashboards.POOL_SIZE >= 1
     assert f"--MappingKernelManager.cull_idle_timeout={dashboards.CULL_IDLE_TIMEOUT}" in command
@@ -248,6 +268,82 @@ def test_classroom_voila_preheats_culls_and_caps_its_kernels():
         dashboards.repo_root() / "_build", 8123, False, classroom=False
     )
     assert not any("preheat" in arg or "KernelManager" in arg for arg in plain)
+    assert not any("jupyterlab-plotly" in arg for arg in plain), "plain Voila, for the benchmark"
+
+
+def test_preheat_names_a_dashboard_by_its_notebook():
+    sizes = dashboards.preheat_sizes(
+        ["desk_contacts_explorer=25", "07_wellbeing__team_wellbeing.ipynb=3"], DASHBOARDS
+    )
+    assert sizes == {
+        "01_intro__desk_contacts_explorer.ipynb": 25,
+        "07_wellbeing__team_wellbeing.ipynb": 3,
+    }
+    for wrong in ("no_such_dashboard=3", "desk_contacts_explorer", "desk_contacts_explorer=x"):
+        with pytest.raises(CourseError, match="NAME=KERNELS.*desk_contacts_explorer"):
+            dashboards.preheat_sizes([wrong], DASHBOARDS)
+
+
+def test_the_classroom_serves_plotlys_widget_code_as_a_preloaded_static_file(tmp_path):
+    from servicecourse import voila_kernel
+
+    dashboards.stage(tmp_path / "classroom")
+    folder = dashboards.template_root(tmp_path / "classroom") / "nbconvert" / "templates"
+    static = folder / dashboards.TEMPLATE_NAME / "static" / voila_kernel.PLOTLY_WIDGET
+    assert static.read_text() == dashboards.plotly_widget_code()
+    index = (folder / dashboards.TEMPLATE_NAME / "index.html.j2").read_text()
+    url = voila_kernel.plotly_widget_url("")
+    assert f'<script type="module" async src="{{{{ resources.base_url }}}}{url}">' in index
+    spec = json.loads(
+        (dashboards.template_root(tmp_path / "classroom") / "kernels" / "python3" / "kernel.json")
+        .read_text()
+    )
+    assert spec["argv"][0] == sys.executable
+    assert "--IPKernelApp.extensions=servicecourse.voila_kernel" in spec["argv"]
+    # Plain Voila (the benchmark's baseline) gets none of it.
+    dashboards.stage(tmp_path / "plain", classroom=False)
+    plain = dashboards.template_root(tmp_path / "plain")
+    assert not (plain / "kernels").exists()
+    assert voila_kernel.PLOTLY_WIDGET not in (
+        plain / "nbconvert" / "templates" / dashboards.TEMPLATE_NAME / "index.html.j2"
+    ).read_text()
+
+
+def test_the_widget_code_has_the_cartesian_plotly_js_in_place_of_the_full_one(tmp_path):
+    full = dashboards._plotly_widget_code().read_text()
+    cartesian = dashboards.repo_root() / dashboards.CARTESIAN
+    if not cartesian.exists():
+        pytest.fail(f"{cartesian} is missing: run `npm ci` (make deps)")
+    code = dashboards.plotly_widget_code()
+    assert len(code) < len(full) / 2
+    assert cartesian.read_text() in code
+    assert code.endswith(full[-2000:]), "the widget itself is unchanged"
+    types = set(dashboards.TRACE_TYPE.findall(code))
+    assert {"scatter", "bar", "heatmap", "histogram", "box"} <= types
+    assert "scattergeo" not in types
+    # Without the partial bundle, or with another plotly.js version, the full code.
+    assert dashboards.plotly_widget_code(tmp_path / "missing.js") == full
+    other = tmp_path / "other.js"
+    other.write_text(cartesian.read_text().replace('.version="', '.version="0.', 1))
+    assert dashboards.plotly_widget_code(other) == full
+
+
+def test_voila_kernels_import_plotlys_widget_code_from_the_static_file():
+    """In a kernel of the classroom (the extension loaded, VOILA_BASE_URL set by Voila), a
+    FigureWidget's code is a two-line module importing the static file, not 5 MB."""
+    code = (
+        "from servicecourse import voila_kernel\n"
+        "voila_kernel.load_ipython_extension(None)\n"
+        "import plotly.graph_objects as go\n"
+        "print(go.FigureWidget()._esm)\n"
+    )
+    env = dict(os.environ, VOILA_BASE_URL="/course/")
+    shown = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert len(shown) < 500
+    assert "await import(new URL(" in shown and "export default widget.default" in shown
+    assert '"/course/voila/templates/servicecourse/static/plotly-widget.js?v=' in shown
 
 
 class _FakeKernel:
@@ -305,6 +401,149 @@ def test_at_the_cap_an_abandoned_kernel_makes_room(monkeypatch):
     assert shut == ["closed"]
 
 
+def test_a_legacy_protocol_frame_does_not_hang_voila():
+    """Voila 0.5.13 read such a frame's 4-byte count as an 8-byte one (billions of offsets)."""
+    from jupyter_server.services.kernels.connection.base import serialize_binary_message
+    from voila.tornado import kernel_websocket_handler
+
+    import servicecourse.voila_pool  # noqa: F401 - guards Voila's handler on import
+
+    msg = {"header": {"msg_type": "comm_msg"}, "parent_header": {}, "metadata": {},
+           "content": {}, "channel": "iopub", "buffers": [b"\x00" * 64]}  # fmt: skip
+    frame = serialize_binary_message(msg)
+    started = time.monotonic()
+    assert kernel_websocket_handler.read_header_from_binary_message(frame) is None
+    assert time.monotonic() - started < 0.1
+
+
+class _FakeVoilaManager:
+    """What Voila's preheating subclass adds to the manager, in miniature: pools of tasks
+    that start a kernel and "run the notebook" (a short sleep), refilled after a hand-out."""
+
+    @staticmethod
+    def make(monkeypatch, cpus=4, **traits):
+        import asyncio
+
+        from servicecourse.voila_pool import CappedKernelManager
+
+        class Manager(CappedKernelManager):
+            kernel_pools_config = {"default": {"pool_size": 1}}
+
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self._pools = {}
+                self.running = self.most_running = 0
+                self.started = []
+
+            async def _initialize(self, notebook, kernel_id=None, **kwargs):
+                self.running += 1
+                self.most_running = max(self.most_running, self.running)
+                kernel_id = f"{notebook}-{len(self.started)}"
+                self.started.append(notebook)
+                self._preheated.add(kernel_id)
+
+                async def run_notebook():
+                    await asyncio.sleep(0.05)
+                    self.running -= 1
+                    return [], None
+
+                task = asyncio.ensure_future(run_notebook())
+                return {"task": task, "kernel_id": kernel_id, "renderer": None}
+
+            def fill_if_needed(self, delay=None, notebook_name=None, **kwargs):
+                pool = self._pools.setdefault(notebook_name, [])
+                pool.append(asyncio.ensure_future(self._initialize(notebook_name)))
+
+            async def get_rendered_notebook(self, notebook_name, **kwargs):
+                content = await self._pools[notebook_name].pop(0)
+                self.fill_if_needed(notebook_name=notebook_name)
+                return content["task"], [], content["kernel_id"]
+
+        monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+        return Manager(**traits)
+
+
+def test_refills_run_one_at_a_time_and_a_page_gets_the_first_ready_kernel(monkeypatch):
+    import asyncio
+
+    async def scenario():
+        manager = _FakeVoilaManager.make(monkeypatch, cpus=4, max_kernels=0)
+        for notebook in ("a", "b", "c"):
+            manager.fill_if_needed(notebook_name=notebook)
+        await asyncio.sleep(0.3)
+        assert manager.most_running == 3, "the server starts: preheat on every CPU"
+        assert manager._preheated == {"a-0", "b-1", "c-2"}
+        manager.most_running = 0
+        handed = [await manager.get_rendered_notebook(n) for n in ("a", "b", "c")]
+        assert [kid for _, _, kid in handed] == ["a-0", "b-1", "c-2"]
+        assert not manager._preheated & {"a-0", "b-1", "c-2"}, "handed-out kernels serve"
+        await asyncio.sleep(0.5)
+        assert manager.most_running == 1, "learners are served: one refill at a time"
+        # Voila would give the page the oldest kernel of the pool; it gets the ready one.
+        stuck = asyncio.get_running_loop().create_future()
+        ready = manager._pools["a"][0]
+        manager._pools["a"][:] = [stuck, ready]
+        _, _, kernel_id = await asyncio.wait_for(manager.get_rendered_notebook("a"), 5)
+        assert kernel_id == ready.result()["kernel_id"]
+        stuck.cancel()
+
+    _run_async(scenario())
+
+
+def test_the_emptiest_pool_is_refilled_first(monkeypatch):
+    import asyncio
+
+    async def scenario():
+        manager = _FakeVoilaManager.make(monkeypatch, cpus=1)
+        manager._served = True
+        done = asyncio.get_running_loop().create_future()
+        done.set_result({"kernel_id": "x"})
+        manager._pools = {"full": [done, done], "empty": []}
+        manager._preheating = 1  # a slot is busy
+        turns = {n: asyncio.get_running_loop().create_future() for n in ("full", "empty")}
+        manager._waiting = [(0, "full", turns["full"]), (1, "empty", turns["empty"])]
+        manager._release()
+        assert turns["empty"].done() and not turns["full"].done()
+
+    _run_async(scenario())
+
+
+def test_queued_preheats_give_up_when_the_server_stops(monkeypatch):
+    import asyncio
+
+    async def scenario():
+        manager = _FakeVoilaManager.make(monkeypatch, cpus=1)
+        manager._served = True  # one preheat at a time
+        for _ in range(3):
+            manager.fill_if_needed(notebook_name="a")
+        await asyncio.sleep(0.01)
+        await manager.shutdown_all()
+        results = await asyncio.gather(*manager._pools["a"], return_exceptions=True)
+        assert [type(r) for r in results] == [dict, RuntimeError, RuntimeError]
+        assert manager.started == ["a"], "no kernel is started for a server that stops"
+
+    _run_async(scenario())
+
+
+def test_a_kernel_from_the_pool_counts_against_the_cap(monkeypatch):
+    import asyncio
+
+    from tornado import web
+
+    async def scenario():
+        manager = _FakeVoilaManager.make(monkeypatch, max_kernels=1)
+        manager._kernels["open"] = _FakeKernel("idle")
+        manager._kernel_connections["open"] = 1  # a learner's open tab
+        manager.fill_if_needed(notebook_name="a")
+        await asyncio.sleep(0.2)
+        with pytest.raises(web.HTTPError) as refused:
+            await manager.get_rendered_notebook("a")
+        assert refused.value.status_code == 503
+        assert len(manager._pools["a"]) == 1, "the refused page took no kernel"
+
+    _run_async(scenario())
+
+
 def test_a_port_in_use_is_a_clear_error():
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -346,7 +585,7 @@ def voila_server(tmp_path_factory):
         except CourseError as err:
             pytest.fail(f"{err}:\n{log.read_text()}")
         ready = time.monotonic() - launched
-        yield {"url": url, "launched": launched, "ready": ready, "log": log}
+        yield {"url": url, "launched": launched, "ready": ready, "log": log, "server": server}
     finally:
         server.send_signal(signal.SIGTERM)  # serve() turns it into a clean Voila shutdown
         try:
@@ -507,3 +746,68 @@ def test_thumbnails_are_screenshots_of_the_rendered_dashboard(voila_server, brow
     assert dashboards.write_thumbnails(voila_server["url"], tmp_path, [dashboard]) == [], (
         "a thumbnail newer than its notebook is kept"
     )
+
+
+# --- a class at once ------------------------------------------------------------------------------
+
+CLASS = 8  # protocol-level learners, two per dashboard, besides one learner in Chromium
+
+
+@pytest.mark.browser
+def test_a_class_at_once_gets_every_answer_with_bounded_kernels(voila_server, offline_page):
+    """Learners arrive together: each gets its page, the state of its widgets and, for every
+    control moved, the kernel's answer (the figure and table updates), with no error. One of
+    them is a real page in Chromium, moved while the others are. The server never runs more
+    kernels than its cap and its pools. Figures are for the benchmark; this test only has
+    (generous) timeouts, so that it stops by itself."""
+    import asyncio
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psutil
+    from playwright.sync_api import expect
+
+    from servicecourse import dashboard_load
+
+    server = psutil.Process(voila_server["server"].pid)
+    most = {"kernels": 0}
+    finished = threading.Event()
+
+    def count_kernels():
+        while not finished.wait(0.5):
+            found = 0
+            for proc in server.children(recursive=True):
+                try:
+                    found += "ipykernel" in " ".join(proc.cmdline())
+                except psutil.Error:
+                    pass
+            most["kernels"] = max(most["kernels"], found)
+
+    async def the_class():
+        learners = dashboard_load.a_class(
+            voila_server["url"], [d.url_path for d in DASHBOARDS], CLASS, moves=2, timeout=180
+        )
+        return await asyncio.wait_for(learners, 240)
+
+    counter = threading.Thread(target=count_kernels, daemon=True)
+    counter.start()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            running = pool.submit(asyncio.run, the_class())
+            page = offline_page
+            page.goto(voila_server["url"] + DASHBOARDS[0].url_path)
+            _wait_until_rendered(page, voila_server)
+            summary = page.locator(".widget-html-content", has_text="contacts in")
+            expect(summary).to_contain_text("contacts in 24 months", timeout=RENDER_TIMEOUT_MS)
+            page.get_by_role("button", name="2017", exact=True).click()
+            expect(summary).to_contain_text("contacts in 12 months", timeout=30_000)
+            sessions = running.result()
+    finally:
+        finished.set()
+        counter.join()
+    assert [s.errors for s in sessions] == [[]] * CLASS
+    assert all(s.complete(2) for s in sessions), sessions
+    assert {s.dashboard for s in sessions} == {d.staged_name for d in DASHBOARDS}
+    pools = dashboards.POOL_SIZE * len(DASHBOARDS)
+    assert most["kernels"] <= dashboards.MAX_KERNELS + pools
+    assert not page.refused
