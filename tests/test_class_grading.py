@@ -90,6 +90,12 @@ try:
     print("SPY-NOTEBOOK", len(open({LESSON.name!r}).read()))
 except OSError as error:
     print("SPY-DENIED notebook", type(error).__name__)
+try:  # a service on the host's loopback (a gradebook server, say)
+    import socket
+    socket.create_connection(("127.0.0.1", __PORT__), timeout=3).close()
+    print("SPY-READ network")
+except OSError as error:
+    print("SPY-DENIED network", type(error).__name__)
 print("SPY-ENV", sorted(k for k in os.environ if "GRADEBOOK" in k or "TOKEN" in k))
 """
 
@@ -137,6 +143,9 @@ def _retype_answer(nb):
 
 @pytest.fixture(scope="module")
 def hostile_class(tmp_path_factory):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
     course = copy_course(tmp_path_factory.mktemp("hostile"))
     grading.release([MODULE], course)
     _RELEASE["path"] = course / "release" / MODULE.name
@@ -144,6 +153,7 @@ def hostile_class(tmp_path_factory):
         SPY.replace("__SOURCE__", str(course / "source" / MODULE.name / LESSON.name))
         .replace("__SUBMITTED__", str(course / "submitted" / "reference"))
         .replace("__GRADEBOOK__", str(course / "gradebook.db"))
+        .replace("__PORT__", str(listener.getsockname()[1]))
     )
     _write(course, "reference", answered())
     _write(course, "blank", nbformat.read(_release_path(), 4))
@@ -178,6 +188,7 @@ def hostile_class(tmp_path_factory):
     _write(course, "spy", _mutated(prepend(spy)))
     os.environ["SERVICECOURSE_TEST_TOKEN"] = "secret"
     run = pipeline.grade_class([MODULE], course, workers=2, limits=QUICK, progress=False)
+    listener.close()
     return course, run
 
 
@@ -302,7 +313,8 @@ def test_learner_code_cannot_read_sources_tests_gradebook_or_others(hostile_clas
     course, _ = hostile_class
     text = _outputs(course, "spy")
     assert "SPY-READ" not in text
-    assert text.count("SPY-DENIED") >= 6
+    assert text.count("SPY-DENIED") >= 7
+    assert "SPY-DENIED network" in text
     assert "SPY-ENV []" in text
     assert _auto_total(course, "spy") == _auto_max(course, "reference")
 

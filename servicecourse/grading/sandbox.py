@@ -6,7 +6,8 @@ notebook being graded sits in the working folder with them restored), the source
 the gradebook or another learner's files, loop for ever or eat the machine's memory.
 
 - :class:`SandboxedKernelManager` starts each grading kernel inside bubblewrap (Linux
-  namespaces: no other process, a private ``/tmp``, read-only system and Python folders) under
+  namespaces: no other process, no network (the kernel talks over Unix sockets), a private
+  ``/tmp``, read-only system and Python folders) under
   ``prlimit`` (address space and file size limits).
 - :class:`GuardedExecute` is nbgrader's Execute preprocessor that survives what hostile code
   does to a kernel: a cell that runs too long or kills its kernel is marked with a readable
@@ -22,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +32,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Integer, List, Unicode, default
 
 from ..paths import CourseError, datasets_dir
 
@@ -124,6 +126,7 @@ def sandbox_command(
     file_size_mb: int,
     readable: list[str],
     hidden_files: list[str],
+    own_network: bool = False,
 ) -> list[str]:
     """The kernel command wrapped in bubblewrap and prlimit."""
     args = [BWRAP, *_system_binds()]
@@ -136,8 +139,13 @@ def sandbox_command(
     args += ["--bind", workdir, workdir]
     for name in hidden_files:
         args += ["--ro-bind", "/dev/null", name]
-    args += ["--ro-bind", connection_file, connection_file]
-    args += ["--chdir", workdir, "--unshare-all", "--share-net", "--die-with-parent"]
+    if own_network:  # TCP kernels need the host's loopback
+        args += ["--ro-bind", connection_file, connection_file]
+        args += ["--chdir", workdir, "--unshare-all", "--share-net", "--die-with-parent"]
+    else:  # IPC kernels: their sockets' folder, and no network namespace shared
+        home = os.path.dirname(connection_file)
+        args += ["--bind", home, home]
+        args += ["--chdir", workdir, "--unshare-all", "--die-with-parent"]
     args += ["--clearenv"]
     python_bin = str(Path(sys.executable).parent)
     kernel_env = {
@@ -170,7 +178,24 @@ class SandboxedKernelManager(AsyncKernelManager):
         Unicode(), help="folders the kernel may read (default: Python, package, data)"
     ).tag(config=True)
 
+    _home: str | None = None
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and self._home:
+            shutil.rmtree(self._home, ignore_errors=True)
+
+    @default("transport")
+    def _ipc_transport(self):
+        # Unix sockets in a folder of this kernel's own, so the sandbox needs no network at all:
+        # learner code cannot reach services on loopback (a gradebook server, a notebook server).
+        return "ipc"
+
     async def _async_pre_start_kernel(self, **kw):
+        if self.transport == "ipc" and not self.connection_file:
+            self._home = tempfile.mkdtemp(prefix="servicecourse-kernel-")
+            self.connection_file = os.path.join(self._home, "kernel.json")
+            self.ip = os.path.join(self._home, "kernel-ipc")
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         workdir = os.path.abspath(kw.get("cwd") or os.getcwd())
         hidden = [str(p) for p in Path(workdir).glob("*.ipynb")]
@@ -178,6 +203,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             kernel_cmd,
             workdir=workdir,
             connection_file=self.connection_file,
+            own_network=self.transport != "ipc",
             env=dict(kw.get("env") or os.environ),
             memory_mb=self.memory_mb,
             file_size_mb=self.file_size_mb,
