@@ -72,7 +72,7 @@ def default_workers() -> int:
     return max(1, min(cpus or 1, by_memory))
 
 
-def grading_config(course: Path, limits: Limits, use_sandbox: bool, db_url: str | None = None):
+def grading_config(course: Path, limits: Limits, use_sandbox: bool):
     """The course's nbgrader config plus the pipeline's guarded execution."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
@@ -100,8 +100,6 @@ def grading_config(course: Path, limits: Limits, use_sandbox: bool, db_url: str 
         config.GuardedExecute.kernel_manager_class = sandbox.SandboxedKernelManager
         config.SandboxedKernelManager.memory_mb = limits.memory_mb
         config.SandboxedKernelManager.file_size_mb = limits.file_size_mb
-    if db_url:
-        config.CourseDirectory.db_url = db_url
     return config
 
 
@@ -167,7 +165,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _init_worker(course: str, limits: Limits, use_sandbox: bool, db_url: str | None) -> None:
+def _init_worker(course: str, limits: Limits, use_sandbox: bool) -> None:
     global _worker_api
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
@@ -177,7 +175,7 @@ def _init_worker(course: str, limits: Limits, use_sandbox: bool, db_url: str | N
     from nbgrader.apps import NbGraderAPI
 
     nbg.course_api(Path(course))  # puts this environment's alembic on PATH
-    _worker_api = NbGraderAPI(config=grading_config(Path(course), limits, use_sandbox, db_url))
+    _worker_api = NbGraderAPI(config=grading_config(Path(course), limits, use_sandbox))
 
 
 def _grade_in_worker(module: str, student: str, notebook: str | None) -> tuple[bool, str]:
@@ -219,24 +217,21 @@ def grade_class(
     workers: int | None = None,
     limits: Limits = Limits(),
     use_sandbox: bool = True,
-    db_url: str | None = None,
     force: bool = False,
     progress: bool = True,
 ) -> ClassRun:
-    """Autograde every submitted learner of each module; see the module docstring for why."""
+    """Autograde every submitted learner of each module; see the module docstring for why.
+
+    The gradebook is the course config's (``SERVICECOURSE_GRADEBOOK_URL`` for a shared one).
+    """
     course = course or course_dir()
     if use_sandbox:
         sandbox.require_sandbox()
     started = time.monotonic()
     workers = workers or default_workers()
-    if notebook and not notebook.endswith(".ipynb"):
-        notebook_id = notebook
-    else:
-        notebook_id = notebook[: -len(".ipynb")] if notebook else None
+    notebook_id = notebook.removesuffix(".ipynb") if notebook else None
     with _course_lock(course):
         api = nbg.course_api(course)
-        if db_url:
-            api = _api_with_db(course, db_url)
         _prefer_wal(api)
         todo: list[tuple[str, str, str, list[str]]] = []
         outcomes: list[Outcome] = []
@@ -303,7 +298,7 @@ def grade_class(
                     api.coursedir.submitted_directory, "<student_id>", "<module>"
                 )
             )
-        outcomes += _run(course, todo, notebook_id, workers, limits, use_sandbox, db_url, progress)
+        outcomes += _run(course, todo, notebook_id, workers, limits, use_sandbox, progress)
     outcomes.sort(key=lambda o: (o.module, o.student))
     return ClassRun(outcomes, workers, time.monotonic() - started)
 
@@ -326,14 +321,6 @@ def _released(api, module: Module) -> bool:
     return all((release / p.name).exists() for p in module.lessons)
 
 
-def _api_with_db(course: Path, db_url: str):
-    from nbgrader.apps import NbGraderAPI
-
-    config = nbg.load_config(course)
-    config.CourseDirectory.db_url = db_url
-    return NbGraderAPI(config=config)
-
-
 def _prefer_wal(api) -> None:
     """SQLite in WAL mode lets the workers' short writes wait for each other instead of failing."""
     url = api.coursedir.db_url
@@ -348,9 +335,7 @@ def _prefer_wal(api) -> None:
             db.execute("PRAGMA journal_mode=WAL")
 
 
-def _run(
-    course, todo, notebook_id, workers, limits, use_sandbox, db_url, progress
-) -> list[Outcome]:
+def _run(course, todo, notebook_id, workers, limits, use_sandbox, progress) -> list[Outcome]:
     if not todo:
         return []
     from tqdm import tqdm
@@ -368,7 +353,7 @@ def _run(
         max_workers=min(workers, len(todo)),
         mp_context=context,
         initializer=_init_worker,
-        initargs=(str(course), limits, use_sandbox, db_url),
+        initargs=(str(course), limits, use_sandbox),
     ) as pool:
         started = {}
         futures = {}

@@ -40,12 +40,8 @@ class ModuleGrades:
     checks: pd.DataFrame  # student, check, score, max_score
 
 
-def module_grades(module: str, course: Path, db_url: str | None = None) -> ModuleGrades:
+def module_grades(module: str, course: Path) -> ModuleGrades:
     api = nbg.course_api(course)
-    if db_url:
-        from .pipeline import _api_with_db
-
-        api = _api_with_db(course, db_url)
     students, checks = [], []
     with api.gradebook as gb:
         try:
@@ -117,7 +113,7 @@ def write_moodle_csv(grades: ModuleGrades, course: Path, to: Path) -> tuple[Path
     return to, left_out
 
 
-def class_summary(run: ClassRun, course: Path, out_dir: Path, db_url: str | None = None) -> Path:
+def class_summary(run: ClassRun, course: Path, out_dir: Path) -> Path:
     """Score distribution, the checks most often failed and who was not graded: plots + tables."""
     import plotly.express as px
 
@@ -141,7 +137,7 @@ def class_summary(run: ClassRun, course: Path, out_dir: Path, db_url: str | None
     not_graded.to_csv(out_dir / "not_graded.csv", index=False)
     notes.to_csv(out_dir / "submission_notes.csv", index=False)
     for module in modules:
-        grades = module_grades(module, course, db_url)
+        grades = module_grades(module, course)
         students = grades.students.assign(
             percent=lambda d: (100 * d.score / d.max_score.where(d.max_score > 0)).round(1)
         )
