@@ -6,19 +6,19 @@ else here (release, submitted, autograded, feedback, the exchange and the gradeb
 generated and ignored by git.
 """
 
-import os
 from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
 from servicecourse.grading import HideHiddenTestOutput
+from servicecourse.paths import DEFAULTS, GradingCourse
 
-COURSE_DIR = Path(__file__).resolve().parent
+COURSE = GradingCourse(Path(__file__).resolve().parent)
 
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 
-c.CourseDirectory.root = str(COURSE_DIR)
+c.CourseDirectory.root = str(COURSE.root)
 c.CourseDirectory.course_id = "servicecourse"
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
@@ -27,9 +27,7 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 # SQLite by default; a shared PostgreSQL gradebook (several instructors on one hub) by URL,
 # e.g. postgresql+psycopg://grader@127.0.0.1:5432/servicecourse.
-c.CourseDirectory.db_url = os.environ.get(
-    "SERVICECOURSE_GRADEBOOK_URL", f"sqlite:///{COURSE_DIR / 'gradebook.db'}"
-)
+c.CourseDirectory.db_url = COURSE.gradebook_url()
 # Dashboards and data files travel with a module; caches and checkpoints never do.
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints",
@@ -40,12 +38,12 @@ c.CourseDirectory.ignore = [
 ]
 
 # The exchange lives inside the course, so nothing needs /srv/nbgrader.
-c.Exchange.root = str(COURSE_DIR / "exchange")
+c.Exchange.root = str(COURSE.exchange)
 c.Exchange.path_includes_course = True
 
 # Stop a never-ending loop in a submission instead of hanging the batch.
-c.ExecutePreprocessor.timeout = 120
-c.Execute.timeout = 120
+c.ExecutePreprocessor.timeout = DEFAULTS.grading.cell_seconds
+c.Execute.timeout = DEFAULTS.grading.cell_seconds
 c.Execute.interrupt_on_timeout = True
 
 # Learners' kernels for grading are the project's own Python.

@@ -22,8 +22,8 @@ import threading
 import time
 from pathlib import Path
 
-from servicecourse import book
-from servicecourse.browser import launch
+from servicecourse.build import book
+from servicecourse.classroom.browser import launch
 from servicecourse.paths import repo_root
 
 LOCAL_REF = re.compile(r'(?:src|href)="([^"#?:]+)')

@@ -12,7 +12,7 @@
    ``--dashboard``) and moves a control ``MOVES`` times, waiting each time for the kernel's
    answer (the figure or table update). ``--browsers`` of them are real headless Chromium
    pages (answer: the figure or table changes on screen); the others are protocol-level
-   learners (servicecourse.dashboard_load), which do on the wire what the page does: twenty
+   learners (tests/kit/dashboard_load.py), which do on the wire what the page does: twenty
    browsers on two cores would measure the browsers, not the server. Prints errors, sessions
    that got every answer, time to render and to answer (median, 95th percentile), and the
    memory of Voila with its kernels (resident, and unique to each process), peak and at the end.
@@ -32,6 +32,7 @@ import contextlib
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -39,8 +40,12 @@ from pathlib import Path
 
 import psutil
 
-from servicecourse import dashboard_load, dashboards
-from servicecourse.browser import CHROMIUM, CHROMIUM_ARGS
+from servicecourse.classroom import dashboards
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from kit import dashboard_load  # noqa: E402 - the test kit is not part of the package
+
+from servicecourse.classroom.browser import CHROMIUM, CHROMIUM_ARGS
 
 RENDER_TIMEOUT_MS = 120_000
 MOVE_TIMEOUT_MS = 60_000

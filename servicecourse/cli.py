@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .paths import CourseError, all_modules, course_dir, find_module
+from .paths import CourseError, all_modules, find_module, layout
 
 
 def _modules(args) -> list:
@@ -16,10 +16,11 @@ def _modules(args) -> list:
 
 
 def cmd_build(args) -> int:
-    from . import book, grading
+    from . import grading
+    from .build import book
 
     released = grading.release(all_modules())
-    print(f"student release: {len(released)} module(s) in {course_dir() / 'release'}")
+    print(f"student release: {len(released)} module(s) in {layout().grading.release}")
     book.build(force=args.force)
     return 0
 
@@ -35,7 +36,7 @@ def cmd_release(args) -> int:
 
 
 def cmd_book(args) -> int:
-    from . import book
+    from .build import book
 
     if args.instructor:
         book.build_instructor()
@@ -48,7 +49,7 @@ def cmd_collect(args) -> int:
     from . import grading
 
     grading.collect(find_module(args.module))
-    print(f"collected {args.module} into {course_dir() / 'submitted'}")
+    print(f"collected {args.module} into {layout().grading.submitted}")
     return 0
 
 
@@ -63,7 +64,7 @@ def cmd_autograde(args) -> int:
     if not args.modules and not args.all:
         raise CourseError("name the module to grade (e.g. `autograde 03_basics`) or use --all")
     modules = _modules(args)
-    course = course_dir()
+    course = layout().grading.root
     if (args.submissions or args.moodle_zip) and len(modules) != 1:
         raise CourseError("--submissions and --moodle-zip bring in one module: name exactly one")
     students = args.student or None
@@ -115,7 +116,7 @@ def cmd_feedback(args) -> int:
 
     report = grading.feedback(find_module(args.module), students=args.student or None)
     print(report.summary())
-    print(f"feedback in {course_dir() / 'feedback'}")
+    print(f"feedback in {layout().grading.feedback}")
     return 1 if report.failed else 0
 
 
@@ -128,14 +129,14 @@ def cmd_export(args) -> int:
 
 
 def cmd_learn(args) -> int:
-    from . import learn
+    from .classroom import learn
 
     workspace = Path(args.dir) if args.dir else learn.default_workspace()
     return learn.open_lab(workspace, port=args.port, open_browser=not args.no_browser)
 
 
 def cmd_dashboards(args) -> int:
-    from . import dashboards
+    from .classroom import dashboards
 
     dashboards.serve(
         port=args.port,
@@ -209,7 +210,7 @@ def parser() -> argparse.ArgumentParser:
 
     # The book's launch buttons (Binder, JupyterHub) open notebooks from this branch.
     def cmd_branch(args) -> int:
-        from . import book
+        from .build import book
 
         book.student_branch(repo=Path(args.repo) if args.repo else None, branch=args.name)
         return 0
@@ -273,7 +274,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--student", action="append", help="only this student (repeatable)")
 
     p = add("export", cmd_export, "Export all grades as nbgrader's CSV.")
-    p.add_argument("--to", default=str(course_dir() / "grades.csv"), help="CSV file to write")
+    p.add_argument("--to", default=str(layout().grading.grades_csv), help="CSV file to write")
 
     p = add(
         "learn",

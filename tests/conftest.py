@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from servicecourse.browser import CHROMIUM, launch
+from servicecourse.classroom.browser import CHROMIUM, launch
 from servicecourse.paths import repo_root
 
 
@@ -63,7 +63,7 @@ def copy_course(target: Path) -> Path:
 @pytest.fixture(scope="session")
 def site(root) -> Path:
     """The public book, built once per test session (cached executions make this quick)."""
-    from servicecourse import book
+    from servicecourse.build import book
 
     return book.build(log=lambda *_: None)
 

@@ -15,7 +15,7 @@ AXE = repo_root() / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def book_pages() -> list[str]:
-    from servicecourse import book
+    from servicecourse.build import book
 
     site = repo_root() / book.OUTPUT_DIR
     # Pages exist only after a build; collect them from the sources the build turns into pages.

@@ -15,7 +15,9 @@ import pytest
 from conftest import copy_course
 from notebooks import lesson_id, lessons
 
-from servicecourse import book, book_figures, grading, leaks
+from servicecourse import grading
+from servicecourse.build import book, leaks
+from servicecourse.build import figures as book_figures
 from servicecourse.paths import all_modules
 
 pytestmark = pytest.mark.slow

@@ -24,7 +24,8 @@ import nbformat
 import pytest
 from conftest import copy_course
 
-from servicecourse import grading, leaks
+from servicecourse import grading
+from servicecourse.build import leaks
 from servicecourse.grading import intake, pipeline, reports, sandbox
 from servicecourse.paths import find_module, repo_root
 

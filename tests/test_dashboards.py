@@ -21,7 +21,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from servicecourse import dashboards, datasets, desk_contacts
+from servicecourse import datasets, desk_contacts
+from servicecourse.classroom import dashboards
 from servicecourse.paths import CourseError
 
 DASHBOARDS = dashboards.find_dashboards()
@@ -261,7 +262,7 @@ def test_classroom_voila_preheats_culls_and_caps_its_kernels():
     assert "--MappingKernelManager.cull_connected=False" in command, "open tabs keep kernels"
     assert (
         "--VoilaConfiguration.multi_kernel_manager_class="
-        "servicecourse.voila_pool.CappedKernelManager" in command
+        "servicecourse.classroom.pool.CappedKernelManager" in command
     )
     assert f"--CappedKernelManager.max_kernels={dashboards.MAX_KERNELS}" in command
     plain = dashboards.voila_command(
@@ -285,7 +286,7 @@ def test_preheat_names_a_dashboard_by_its_notebook():
 
 
 def test_the_classroom_serves_plotlys_widget_code_as_a_preloaded_static_file(tmp_path):
-    from servicecourse import voila_kernel
+    from servicecourse.classroom import kernel as voila_kernel
 
     dashboards.stage(tmp_path / "classroom")
     folder = dashboards.template_root(tmp_path / "classroom") / "nbconvert" / "templates"
@@ -299,7 +300,7 @@ def test_the_classroom_serves_plotlys_widget_code_as_a_preloaded_static_file(tmp
         .read_text()
     )
     assert spec["argv"][0] == sys.executable
-    assert "--IPKernelApp.extensions=servicecourse.voila_kernel" in spec["argv"]
+    assert "--IPKernelApp.extensions=servicecourse.classroom.kernel" in spec["argv"]
     # Plain Voila (the benchmark's baseline) gets none of it.
     dashboards.stage(tmp_path / "plain", classroom=False)
     plain = dashboards.template_root(tmp_path / "plain")
@@ -332,7 +333,7 @@ def test_voila_kernels_import_plotlys_widget_code_from_the_static_file():
     """In a kernel of the classroom (the extension loaded, VOILA_BASE_URL set by Voila), a
     FigureWidget's code is a two-line module importing the static file, not 5 MB."""
     code = (
-        "from servicecourse import voila_kernel\n"
+        "from servicecourse.classroom import kernel as voila_kernel\n"
         "voila_kernel.load_ipython_extension(None)\n"
         "import plotly.graph_objects as go\n"
         "print(go.FigureWidget()._esm)\n"
@@ -352,7 +353,7 @@ class _FakeKernel:
 
 
 def _capped_manager(monkeypatch, kernels, max_kernels=2):
-    from servicecourse.voila_pool import CappedKernelManager
+    from servicecourse.classroom.pool import CappedKernelManager
 
     manager = CappedKernelManager(max_kernels=max_kernels, reclaim_after=60)
     manager._kernels.update(kernels)
@@ -406,7 +407,7 @@ def test_a_legacy_protocol_frame_does_not_hang_voila():
     from jupyter_server.services.kernels.connection.base import serialize_binary_message
     from voila.tornado import kernel_websocket_handler
 
-    import servicecourse.voila_pool  # noqa: F401 - guards Voila's handler on import
+    import servicecourse.classroom.pool  # noqa: F401 - guards Voila's handler on import
 
     msg = {"header": {"msg_type": "comm_msg"}, "parent_header": {}, "metadata": {},
            "content": {}, "channel": "iopub", "buffers": [b"\x00" * 64]}  # fmt: skip
@@ -424,7 +425,7 @@ class _FakeVoilaManager:
     def make(monkeypatch, cpus=4, **traits):
         import asyncio
 
-        from servicecourse.voila_pool import CappedKernelManager
+        from servicecourse.classroom.pool import CappedKernelManager
 
         class Manager(CappedKernelManager):
             kernel_pools_config = {"default": {"pool_size": 1}}
@@ -568,7 +569,10 @@ def voila_server(tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("voila") / "serve.log"
     # Thumbnails are tested on their own; made here, they would compete with the tests for CPU.
-    code = f"from servicecourse import dashboards; dashboards.serve(port={port}, thumbnails=False)"
+    code = (
+        "from servicecourse.classroom import dashboards; "
+        f"dashboards.serve(port={port}, thumbnails=False)"
+    )
     launched = time.monotonic()
     with open(log, "w") as out:
         server = subprocess.Popen(
@@ -765,9 +769,8 @@ def test_a_class_at_once_gets_every_answer_with_bounded_kernels(voila_server, of
     from concurrent.futures import ThreadPoolExecutor
 
     import psutil
+    from kit import dashboard_load
     from playwright.sync_api import expect
-
-    from servicecourse import dashboard_load
 
     server = psutil.Process(voila_server["server"].pid)
     most = {"kernels": 0}

@@ -18,7 +18,9 @@ import pytest
 from conftest import copy_course
 from notebooks import graded_modules, lesson_id, lessons
 
-from servicecourse import grading, leaks, learn
+from servicecourse import grading
+from servicecourse.build import leaks
+from servicecourse.classroom import learn
 from servicecourse.paths import find_module
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,8 @@ import nbformat
 import pytest
 from conftest import copy_course
 
-from servicecourse import grading, learn
+from servicecourse import grading
+from servicecourse.classroom import learn
 from servicecourse.paths import find_module
 
 NOTEBOOK = "01_how_this_course_works.ipynb"

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from notebooks import lesson_id, lessons
 
-from servicecourse import book
+from servicecourse.build import book
 
 LESSONS = lessons()
 

@@ -19,7 +19,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 from traitlets.config.loader import PyFileConfigLoader
 
-from ..paths import CourseError, Module, course_dir
+from ..paths import CourseError, Module, layout
 
 CONFIG_FILE = "nbgrader_config.py"
 
@@ -52,7 +52,7 @@ class HideHiddenTestOutput(NbGraderPreprocessor):
 
 
 def load_config(course: Path | None = None):
-    course = course or course_dir()
+    course = course or layout().grading.root
     config_path = course / CONFIG_FILE
     if not config_path.exists():
         raise CourseError(f"{config_path} is missing: this folder is not an nbgrader course")

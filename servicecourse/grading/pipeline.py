@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from ..paths import CourseError, Module, course_dir
+from ..paths import CourseError, Module, layout
 from . import course as nbg
 from . import intake, sandbox
 
@@ -224,7 +224,7 @@ def grade_class(
 
     The gradebook is the course config's (``SERVICECOURSE_GRADEBOOK_URL`` for a shared one).
     """
-    course = course or course_dir()
+    course = course or layout().grading.root
     if use_sandbox:
         sandbox.require_sandbox()
     started = time.monotonic()

@@ -20,7 +20,7 @@ of the full one (``voila_kernel``, ``plotly_widget_code``), and no jupyterlab-pl
 
 The landing page is a gallery: every dashboard with its module, purpose and a thumbnail of the
 real rendered dashboard, made with headless Chromium when missing (``python -m
-servicecourse.dashboards --thumbnails`` remakes them all).
+servicecourse.classroom.dashboards --thumbnails`` remakes them all).
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from pathlib import Path
 
 import nbformat
 
-from .paths import CourseError, all_modules, repo_root
-from .voila_kernel import PLOTLY_WIDGET, TEMPLATE_NAME, plotly_widget_url
+from ..paths import CourseError, all_modules, repo_root
+from .kernel import PLOTLY_WIDGET, TEMPLATE_NAME, plotly_widget_url
 
 # The data root that Voila finds the landing-page template and the kernelspec of its kernels in
 # (via JUPYTER_PATH). Hidden, so Voila's contents listing never shows it. Only ``nbconvert``
@@ -315,7 +315,7 @@ _KERNELSPEC = {
         "ipykernel_launcher",
         "-f",
         "{connection_file}",
-        "--IPKernelApp.extensions=servicecourse.voila_kernel",
+        "--IPKernelApp.extensions=servicecourse.classroom.kernel",
     ],
     "display_name": "Python 3 (classroom dashboards)",
     "language": "python",
@@ -465,7 +465,7 @@ def voila_command(
             f"--VoilaConfiguration.default_pool_size={pool_size}",
             f"--VoilaKernelManager.fill_delay={FILL_DELAY}",
             "--VoilaConfiguration.multi_kernel_manager_class="
-            "servicecourse.voila_pool.CappedKernelManager",
+            "servicecourse.classroom.pool.CappedKernelManager",
             f"--CappedKernelManager.max_kernels={MAX_KERNELS}",
             f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_TIMEOUT}",
             f"--MappingKernelManager.cull_interval={CULL_INTERVAL}",
@@ -766,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m servicecourse.dashboards",
+        prog="python -m servicecourse.classroom.dashboards",
         description="Serve the classroom dashboards, or remake the landing page's thumbnails.",
     )
     parser.add_argument("--port", type=int, default=8866)

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .paths import CourseError, course_dir, repo_root
+from ..paths import CourseError, layout
 
 LEARNER_CONFIG = '''"""A learner's nbgrader settings, written by `servicecourse learn`."""
 c = get_config()  # noqa: F821
@@ -30,20 +30,20 @@ INSTRUCTOR_EXTENSIONS = (
 
 
 def default_workspace() -> Path:
-    return repo_root() / "work"
+    return layout().workspace
 
 
 def write_learner_config(workspace: Path, exchange: Path | None = None) -> Path:
     """So that the Assignments tab and `nbgrader fetch/submit` find the course's exchange."""
     workspace.mkdir(parents=True, exist_ok=True)
     config = workspace / "nbgrader_config.py"
-    config.write_text(LEARNER_CONFIG.format(exchange=str(exchange or course_dir() / "exchange")))
+    config.write_text(LEARNER_CONFIG.format(exchange=str(exchange or layout().grading.exchange)))
     return config
 
 
 def prepare_workspace(workspace: Path, release: Path | None = None) -> list[Path]:
     """Copy what is new in the release into the workspace; return the files copied."""
-    release = release or course_dir() / "release"
+    release = release or layout().grading.release
     modules = sorted(p for p in release.iterdir() if p.is_dir()) if release.is_dir() else []
     if not modules:
         raise CourseError(

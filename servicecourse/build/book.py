@@ -24,9 +24,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
-from . import book_figures, leaks
-from .grading import load_config
-from .paths import CourseError, Module, all_modules, datasets_dir, repo_root
+from ..grading import load_config
+from ..paths import CourseError, Module, all_modules, datasets_dir, repo_root
+from . import figures, leaks
 
 PAGES_DIR = "_pages"
 CACHE_DIR = ".cache/book-exec"
@@ -162,7 +162,7 @@ def vendor_assets() -> Path:
     if not node.is_dir():
         raise BookBuildError("node_modules/ is missing: run `npm ci` (or `make deps`) first")
     vendor = root / VENDOR_DIR
-    full, cartesian = book_figures.BUNDLES[-1], book_figures.BUNDLES[0]
+    full, cartesian = figures.BUNDLES[-1], figures.BUNDLES[0]
     plotly_js = {
         Path(plotly.__file__).parent / "package_data" / "plotly.min.js": full,
         node / "plotly.js-cartesian-dist-min" / "plotly-cartesian.min.js": cartesian,
@@ -196,7 +196,7 @@ def _check_plotly_versions(bundles: dict[Path, str]) -> None:
     for source in bundles:
         if not source.exists():
             raise BookBuildError(f"{source} is missing: run `npm ci` (or `make deps`) again")
-    versions = {source: book_figures.bundle_version(source) for source in bundles}
+    versions = {source: figures.bundle_version(source) for source in bundles}
     if len(set(versions.values())) > 1:
         found = ", ".join(f"{source.name} {version}" for source, version in versions.items())
         raise BookBuildError(
@@ -494,9 +494,9 @@ def write_student_branch(
     The new commit's parent is the branch's previous commit, so pushing it is a fast-forward;
     when nothing changed, the branch stays where it is. Returns the branch's commit.
     """
-    from .paths import course_dir
+    from ..paths import layout
 
-    release = release or course_dir() / "release"
+    release = release or layout().grading.release
     repo = repo or repo_root()
     files = student_files(release)
     git_dir = Path(_git(repo, "rev-parse", "--absolute-git-dir"))
@@ -542,7 +542,7 @@ def write_student_branch(
 
 def student_branch(repo: Path | None = None, branch: str | None = None, log=print) -> str:
     """`servicecourse branch`: release every module, then write the branch the buttons open."""
-    from . import grading
+    from .. import grading
 
     grading.release(all_modules())
     branch = branch or book_config()["repository"].get("branch") or STUDENT_BRANCH

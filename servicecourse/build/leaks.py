@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-from .paths import Module
+from ..paths import Module
 
 SOLUTIONS = (("BEGIN SOLUTION", "END SOLUTION"),)
 HIDDEN_TESTS = (("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"),)

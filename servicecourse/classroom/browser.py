@@ -1,4 +1,5 @@
-"""Headless Chromium as the course's tests and benchmarks drive it: Debian's, never downloaded."""
+"""Headless Chromium as the course drives it (dashboard thumbnails, and the tests and benchmarks):
+Debian's, never downloaded."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Test and benchmark kit: never shipped in the package."""
