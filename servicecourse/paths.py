@@ -179,6 +179,29 @@ class CourseLayout:
         return self.root / "node_modules"
 
     @property
+    def book_toc(self) -> Path:
+        return self.root / "_toc.yml"
+
+    @property
+    def book_assets(self) -> Path:
+        """The book's own static files (figures.js, accessibility.js, …), tracked."""
+        return self.book_dir / "assets"
+
+    @property
+    def package_dir(self) -> Path:
+        """The ``servicecourse`` package: lessons import it, so it can change their outputs."""
+        return self.root / "servicecourse"
+
+    @property
+    def requirements_lock(self) -> Path:
+        return self.root / "requirements.lock"
+
+    @property
+    def package_lock(self) -> Path:
+        """npm's lock of the JavaScript the book vendors."""
+        return self.root / "package-lock.json"
+
+    @property
     def grading(self) -> GradingCourse:
         return GradingCourse(self.root / "autograde")
 
@@ -206,8 +229,23 @@ class CourseLayout:
         return self.build_dir / "dashboards"
 
     @property
+    def book_inputs_digest(self) -> Path:
+        """The hash of everything the last book build read: equal means nothing to do."""
+        return self.build_dir / ".book-inputs.sha256"
+
+    @property
+    def book_run_config(self) -> Path:
+        """_config.yml with the launch settings resolved: what Jupyter Book is run with."""
+        return self.build_dir / ".book-config.yml"
+
+    @property
     def cache(self) -> Path:
         return self.root / ".cache"
+
+    @property
+    def executed_lessons(self) -> Path:
+        """Lessons executed with their solutions, named by the hash of their inputs."""
+        return self.cache / "book-exec"
 
     @property
     def vendor(self) -> Path:
