@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import io
+import pkgutil
+import re
 
 import numpy as np
 import pandas as pd
@@ -10,8 +14,7 @@ import pytest
 
 from servicecourse import monitoring as m
 from servicecourse.datasets import path
-from servicecourse.monitoring import nab, rules, yun_log
-from servicecourse.monitoring.incidents import PRIORITY
+from servicecourse.monitoring import arrays, clock, config, fast_parse, nab, rules, yun_log
 
 UTC = "UTC"
 
@@ -157,10 +160,10 @@ def plain(raw: pd.DataFrame) -> pd.DataFrame:
 
 def test_fast_reader_matches_the_field_by_field_reader_on_the_course_log():
     text = path("yun_server_room_2016").read_text(encoding="utf-8")
-    fast = yun_log._read_fast(text)
+    fast = fast_parse.read_log_fast(text)
     assert fast is not None, "the course log must take the fast path"
     pd.testing.assert_frame_equal(
-        plain(fast), plain(yun_log._read_general(text)), check_dtype=False
+        plain(fast), plain(yun_log.read_log_general(text)), check_dtype=False
     )
     assert len(fast) == 132_758 and (fast.marker == "BOOT").sum() == 3
     assert fast.step_s.dropna().tolist() == [4480423.0, 4695523.0, 8117323.0]
@@ -192,9 +195,59 @@ def test_fast_reader_matches_the_field_by_field_reader_on_the_course_log():
 def test_unusual_lines_read_as_the_field_by_field_reader_reads_them(fast, lines):
     """The fast reader takes well-formed logs and hands anything odd to the general one."""
     for text in ("\n".join(lines), "\n".join(lines) + "\n"):
-        assert (yun_log._read_fast(text) is not None) == fast
-        expected = plain(yun_log._read_general(text))
+        assert (fast_parse.read_log_fast(text) is not None) == fast
+        expected = plain(yun_log.read_log_general(text))
         pd.testing.assert_frame_equal(plain(m.read_log(text)), expected, check_dtype=False)
+
+
+def random_log(rng: np.random.Generator) -> str:
+    """A short log of varied lines: mostly well formed, sometimes odd (for the general reader)."""
+    values = ["21.4", "-5.25", "nan", "-999.0", "3276.7", "21", "1e1", "+3.0", "NaN", "abc", ""]
+    start = pd.Timestamp("2016-03-27 02:30") if rng.random() < 0.5 else pd.Timestamp("2016-10-30")
+    lines, time = [], start + pd.Timedelta(seconds=int(rng.integers(0, 86_400)))
+    for _ in range(int(rng.integers(1, 30))):
+        time += pd.Timedelta(seconds=int(rng.integers(-3_600, 7_200)))
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        kind = rng.random()
+        if kind < 0.05:
+            lines.append("# a comment\twith a tab")
+        elif kind < 0.08:
+            lines.append("")
+        elif kind < 0.12:
+            lines.append(f"{stamp}\tBOOT\tclock from sysfixtime, not synced")
+        elif kind < 0.16:
+            lines.append(f"{stamp}\tNTP\tstep {rng.normal(0, 1e6):+.1f} s")
+        elif kind < 0.18:
+            lines.append(f"{stamp}\t21.0\t30.0\textra")
+        elif kind < 0.20:
+            lines.append(f"{stamp[:11]}25{stamp[13:]}\t21.0\t30.0")  # hour 25
+        else:
+            plain_values = values[:7] if kind < 0.9 else values
+            a, b = (plain_values[int(rng.integers(len(plain_values)))] for _ in "ab")
+            lines.append(f"{stamp}\t{a}\t{b}")
+    lines.append(f"{(time + pd.Timedelta('1min')).strftime('%Y-%m-%d %H:%M:%S')}\t20.0\t40.0")
+    return "\n".join(lines) + ("\n" if rng.random() < 0.7 else "")
+
+
+def test_random_logs_read_the_same_both_ways():
+    """The fast parser is an optimisation: on any log it gives what the reference gives."""
+    rng = np.random.default_rng(12)
+    took_fast = 0
+    for _ in range(150):
+        text = random_log(rng)
+        try:
+            expected = plain(yun_log.read_log_general(text))
+        except m.MonitoringInputError as error:  # the reference refuses it: so must read_log
+            assert fast_parse.read_log_fast(text) is None
+            with pytest.raises(type(error), match="^" + re.escape(str(error)) + "$"):
+                m.read_log(text)
+            continue
+        fast = fast_parse.read_log_fast(text)
+        if fast is not None:
+            took_fast += 1
+            pd.testing.assert_frame_equal(plain(fast), expected, check_dtype=False, obj=text)
+        pd.testing.assert_frame_equal(plain(m.read_log(text)), expected, check_dtype=False)
+    assert 25 < took_fast < 125, f"both paths must be exercised ({took_fast} of 150 fast)"
 
 
 @pytest.mark.parametrize(
@@ -205,7 +258,7 @@ def test_local_to_utc_matches_tz_localize_around_the_clock_changes(zone):
     autumn = pd.date_range("2016-09-30", "2016-11-08", freq="7min") + pd.Timedelta("5s")
     local = spring.append(autumn).as_unit("ns")
     expected = local.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").asi8
-    got = yun_log._to_utc(local.asi8, zone)
+    got = clock.local_to_utc_ns(local.asi8, zone)
     known = expected != np.iinfo(np.int64).min  # the repeated hour is resolved by file order
     assert (got[known] == expected[known]).all()
     assert (got != np.iinfo(np.int64).min).all()
@@ -245,6 +298,10 @@ def test_threshold_that_never_clears_stays_open():
     assert events.end.isna().all()
 
 
+def pairs(starts_ends) -> list[tuple[int, int]]:
+    return [(int(a), int(b)) for a, b in zip(*starts_ends, strict=True)]
+
+
 def test_fast_helpers_match_their_plain_definitions():
     rng = np.random.default_rng(4)
     for _ in range(300):
@@ -254,13 +311,16 @@ def test_fast_helpers_match_their_plain_definitions():
         marked = np.flatnonzero(set_ | reset)
         last = [marked[marked <= i].max() if (marked <= i).any() else -1 for i in range(n)]
         plain = [i >= 0 and set_[i] and not reset[i] for i in last]
-        assert rules.latch(set_, reset).tolist() == plain
-        runs = [(i, j) for i, j in zip(*rules.episodes(set_), strict=True)]
+        assert arrays.latch(set_, reset).tolist() == plain
+        runs = [(i, j) for i, j in zip(*arrays.episodes(set_), strict=True)]
         assert all(set_[i:j].all() for i, j in runs) and sum(j - i for i, j in runs) == set_.sum()
-        starts, ends = rules._latch_episodes(set_, reset)
-        assert [tuple(e) for e in zip(starts, ends, strict=True)] == [
-            tuple(e) for e in zip(*rules.episodes(rules.latch(set_, reset)), strict=True)
-        ]
+        as_episodes = arrays.episodes(arrays.latch(set_, reset))
+        assert pairs(arrays.latch_episodes(set_, reset)) == pairs(as_episodes)
+        # a threshold's "beyond the limit" and "back inside" never hold at once
+        for_steps, clear = int(rng.integers(0, 4)), reset & ~set_
+        sparse = arrays.sustained_latch_episodes(set_, for_steps, lambda c=clear: np.flatnonzero(c))
+        full = arrays.latch_episodes(arrays.sustained(set_, for_steps), clear)
+        assert pairs(sparse) == pairs(full)
         table = rng.normal(20, 3, (int(rng.integers(1, 30)), 3)).round(1)
         table[rng.random(table.shape) < 0.3] = np.nan
         days, min_days = int(rng.integers(1, 10)), int(rng.integers(0, 5))
@@ -272,13 +332,13 @@ def test_fast_helpers_match_their_plain_definitions():
                 window = window[~np.isnan(window)]
                 if len(window) >= max(min_days, 1):
                     expected[row, column] = np.median(window)
-        assert np.array_equal(rules._past_median(table, days, min_days), expected, equal_nan=True)
+        assert np.array_equal(arrays.past_median(table, days, min_days), expected, equal_nan=True)
 
 
 @pytest.mark.parametrize("zone", ["Europe/Helsinki", "America/St_Johns", "Australia/Lord_Howe"])
 def test_local_day_and_hour_match_tz_convert(zone):
     index = pd.date_range("2016-03-01", "2016-11-30", freq="13min", tz=UTC)
-    day, hour = rules._day_hour(index, zone)
+    day, hour = clock.day_and_hour(index, zone)
     wall = index.tz_convert(zone).tz_localize(None)
     days = (wall.normalize() - wall[0].normalize()).days
     assert (day == days).all() and (hour == wall.hour).all()
@@ -331,7 +391,7 @@ def test_priority_matrix():
     assert m.priority("high", "high") == 1
     assert m.priority("high", "low") == m.priority("low", "high") == 3
     assert m.priority("low", "low") == 5
-    assert PRIORITY.shape == (3, 3)
+    assert m.PRIORITY.shape == (3, 3)
     with pytest.raises(ValueError):
         m.priority("huge", "low")
 
@@ -458,3 +518,46 @@ def test_bad_labels_are_clear_errors(course):
         m.score(
             result, pd.DataFrame({"kind": ["x"], "start": ["2016-10-02"], "end": ["2016-10-01"]})
         )
+
+
+# --- The package itself ---------------------------------------------------------------------
+
+
+def test_every_rule_is_registered_in_the_order_of_the_settings():
+    assert tuple(rules.RULES) == config.DEFAULT_RULES == m.DEFAULT_CONFIG.rules
+    assert set(config.DEFAULT_RULES) <= set(m.DEFAULT_CONFIG.impact)
+    assert set(config.DEFAULT_RULES) <= set(m.DEFAULT_CONFIG.urgency)
+    readings = minutes("2016-11-01", [21.0] * 5 + [33.0] * 20)
+    one = rules.rule_events("threshold", readings, m.DEFAULT_CONFIG)
+    pd.testing.assert_frame_equal(
+        one, m.detect(readings, m.DEFAULT_CONFIG.with_(rules=("threshold",)))
+    )
+    with pytest.raises(ValueError, match="DEFAULT_RULES"):
+        rules.rule("no_such_rule")
+
+
+def test_names_module_04_uses_stay_available():
+    for name in ("episodes", "latch", "run_lengths", "sustained", "threshold_events"):
+        assert callable(getattr(m.rules, name)), f"monitoring.rules.{name}"
+    for name in m.__all__:
+        assert getattr(m, name) is not None
+
+
+def test_one_priority_matrix_gives_every_incident_its_priority(course):
+    incidents = course[2].incidents
+    expected = [m.priority(i, u) for i, u in zip(incidents.impact, incidents.urgency, strict=True)]
+    assert incidents.priority.tolist() == expected
+
+
+def test_doctests_of_every_module_pass():
+    """The examples in the docstrings are tests too (pytest does not collect them itself)."""
+    package = importlib.import_module("servicecourse.monitoring")
+    names = [f"{package.__name__}.{info.name}" for info in pkgutil.iter_modules(package.__path__)]
+    failures, attempted = {}, 0
+    for module in [package, *map(importlib.import_module, names)]:
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        attempted += result.attempted
+        if result.failed:
+            failures[module.__name__] = result.failed
+    assert not failures, f"failed doctests (see the output above): {failures}"
+    assert attempted > 40, attempted

@@ -7,37 +7,42 @@ The one-call pipeline::
     result = monitoring.run(readings)         # events and incidents (DEFAULT_CONFIG)
     monitoring.score(result, monitoring.load_labels())   # recall, precision, MTTD, NAB, ...
 
->>> import pandas as pd
->>> index = pd.date_range("2016-10-01", periods=60, freq="min", tz="UTC")
->>> hot = pd.DataFrame({"temp_c": [21.0] * 20 + [33.0] * 40}, index=index)
->>> result = run(hot, DEFAULT_CONFIG.with_(rules=("threshold", "rate_of_change")))
->>> result.incidents[["n_events", "priority"]].values.tolist()
-[[3, 1]]
+This module only re-exports the public names. Where things are, in the order data flow:
+
+- ``config``: every setting (``DEFAULT_CONFIG``, the time zone, the priority matrix);
+- ``yun_log``: read the Yún log (``fast_parse`` is its optimised twin; ``log_format`` says
+  what a line holds) and clean it into UTC minutes; ``exports``: CSV files and DataFrames;
+- ``rules``: the rules (registered in ``RULES``) that turn readings into events, on the
+  helpers of ``arrays`` (runs, latches, windows) and ``clock`` (local time ↔ UTC), with
+  ``checks`` on the readings and ``events`` for the events table;
+- ``incidents``: events correlated into incidents with a priority;
+- ``pipeline``: ``run`` and ``score``; ``scoring``, ``labels``: scores against ground truth;
+- ``nab_scoring``: NAB's score; ``nab``: the NAB data set and detectors on it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import pandas as pd
-
-from .config import DEFAULT_CONFIG, SEVERITIES, MonitoringConfig, MonitoringInputError
-from .incidents import PRIORITY, PRIORITY_NAMES, correlate, priority
-from .nab import compare as nab_compare
-from .nab import default_detector, load_nab, nab_readings, nab_score, zscore_detector
-from .rules import check_readings, detect
-from .scoring import score_incidents
-from .yun_log import (
-    FLAGS,
-    LogFormatError,
-    check_labels,
-    clean,
-    load_labels,
-    load_log,
-    read_export,
-    read_log,
-    readings_frame,
+from . import rules  # noqa: F401  (module 04 calls monitoring.rules.latch and friends)
+from .checks import check_readings
+from .config import (
+    DEFAULT_CONFIG,
+    PRIORITY,
+    PRIORITY_NAMES,
+    SEVERITIES,
+    MonitoringConfig,
+    MonitoringInputError,
 )
+from .exports import read_export, readings_frame
+from .incidents import correlate, priority
+from .labels import check_labels, load_labels
+from .log_format import FLAGS, LogFormatError
+from .nab import compare as nab_compare
+from .nab import default_detector, load_nab, nab_readings, zscore_detector
+from .nab_scoring import nab_score
+from .pipeline import Result, run, score
+from .rules import detect
+from .scoring import score_incidents
+from .yun_log import clean, load_log, read_log
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -70,28 +75,3 @@ __all__ = [
     "score_incidents",
     "zscore_detector",
 ]
-
-
-@dataclass(frozen=True)
-class Result:
-    """What ``run`` returns: the events, the incidents and the readings' time index."""
-
-    events: pd.DataFrame
-    incidents: pd.DataFrame
-    index: pd.DatetimeIndex
-    config: MonitoringConfig
-
-
-def run(readings: pd.DataFrame, config: MonitoringConfig = DEFAULT_CONFIG) -> Result:
-    """Detect events with the rules of ``config`` and correlate them into incidents."""
-    if not isinstance(config, MonitoringConfig):
-        raise MonitoringInputError(
-            f"config must be a MonitoringConfig (e.g. DEFAULT_CONFIG), not {type(config).__name__}"
-        )
-    events = detect(readings, config)
-    return Result(events, correlate(events, config), readings.index, config)
-
-
-def score(result: Result, labels: pd.DataFrame) -> dict:
-    """Score a ``run`` result against ground-truth labels (``kind``, ``start``, ``end``)."""
-    return score_incidents(result.incidents, labels, result.events, result.index)

@@ -1,4 +1,6 @@
-"""The settings of the monitoring engine, with ``DEFAULT_CONFIG`` as the recommended default."""
+"""Every setting of the monitoring engine, once: ``DEFAULT_CONFIG`` (thresholds, windows, the
+rules that run and their impact and urgency), the time zone and the priority matrix.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +10,27 @@ import pandas as pd
 
 from ..paths import CourseError
 
+TIMEZONE = "Europe/Helsinki"
+"""Where the server room is: the Yún logs local time, and the baseline learns local hours."""
+
 SEVERITIES = ("informational", "warning", "exception")
 """ITIL 4 event types, from least to most severe."""
 
 LEVELS = ("low", "medium", "high")
 """Impact and urgency levels of the priority matrix."""
+
+PRIORITY = pd.DataFrame(
+    [[3, 2, 1], [4, 3, 2], [5, 4, 3]],
+    index=pd.Index(["high", "medium", "low"], name="impact"),
+    columns=pd.Index(["low", "medium", "high"], name="urgency"),
+)
+"""Priority (1 = critical … 5 = planning) from impact (rows) and urgency (columns); each
+incident's impact and urgency come from its rules (``MonitoringConfig.impact``, ``.urgency``)."""
+
+PRIORITY_NAMES = {1: "critical", 2: "high", 3: "medium", 4: "low", 5: "planning"}
+
+DEFAULT_RULES = ("threshold", "rate_of_change", "heartbeat", "flat_line", "baseline", "predictive")
+"""The rules of ``rules.RULES``, in the order they run; all of them run by default."""
 
 
 class MonitoringInputError(CourseError, ValueError):
@@ -21,7 +39,7 @@ class MonitoringInputError(CourseError, ValueError):
 
 @dataclass(frozen=True)
 class MonitoringConfig:
-    """Thresholds, windows and the priority matrix of the monitoring engine.
+    """Thresholds, windows, the rules to run and the impact and urgency of their events.
 
     Durations are pandas offset strings (``"5min"``, ``"24h"``). ``DEFAULT_CONFIG`` is the
     recommended default for a small server room; change a field with ``with_``:
@@ -62,7 +80,7 @@ class MonitoringConfig:
     gap_note: str = "10min"
     # Correlation: events closer than merge_gap to an open incident join it.
     merge_gap: str = "30min"
-    timezone: str | None = "Europe/Helsinki"
+    timezone: str | None = TIMEZONE
     # Impact (what is at stake) and urgency (how fast it gets worse) of each rule's events.
     impact: dict = field(
         default_factory=lambda: {
@@ -88,14 +106,7 @@ class MonitoringConfig:
             "data_quality": "low",
         }
     )
-    rules: tuple[str, ...] = (
-        "threshold",
-        "rate_of_change",
-        "heartbeat",
-        "flat_line",
-        "baseline",
-        "predictive",
-    )
+    rules: tuple[str, ...] = DEFAULT_RULES
 
     def with_(self, **changes) -> MonitoringConfig:
         """A copy with some fields changed."""
@@ -103,11 +114,11 @@ class MonitoringConfig:
 
     def __post_init__(self):
         for name in ("temp_for", "rh_for", "rate_window", "heartbeat_timeout", "flat_window"):
-            _duration(getattr(self, name), name)
+            parse_duration(getattr(self, name), name)
         for name in ("baseline_smooth", "baseline_for", "predict_window", "predict_horizon"):
-            _duration(getattr(self, name), name)
+            parse_duration(getattr(self, name), name)
         for name in ("predict_for", "gap_note", "merge_gap"):
-            _duration(getattr(self, name), name)
+            parse_duration(getattr(self, name), name)
         if self.temp_critical <= self.temp_warning:
             raise MonitoringInputError("temp_critical must be above temp_warning")
         unknown = set(self.rules) - set(DEFAULT_RULES)
@@ -117,10 +128,8 @@ class MonitoringConfig:
             )
 
 
-DEFAULT_RULES = ("threshold", "rate_of_change", "heartbeat", "flat_line", "baseline", "predictive")
-
-
-def _duration(text, name: str = "duration") -> pd.Timedelta:
+def parse_duration(text, name: str = "duration") -> pd.Timedelta:
+    """``pd.Timedelta(text)``, with an error that tells a learner how to write a duration."""
     try:
         value = pd.Timedelta(text)
     except (ValueError, TypeError) as error:

@@ -4,7 +4,7 @@ Events whose episodes overlap or follow each other within ``merge_gap`` belong t
 incident, so a flapping or repeating alert stays one incident. Informational events are
 notes, not incidents. Each incident's impact and urgency are the highest of its events'
 (from ``config.impact`` and ``config.urgency`` by rule) and its priority comes from the
-impact × urgency matrix (``PRIORITY``).
+impact × urgency matrix (``config.PRIORITY``).
 
 >>> priority("high", "high"), priority("medium", "low"), priority("low", "low")
 (1, 4, 5)
@@ -15,16 +15,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_CONFIG, LEVELS, MonitoringConfig, _duration
-
-PRIORITY = pd.DataFrame(
-    [[3, 2, 1], [4, 3, 2], [5, 4, 3]],
-    index=pd.Index(["high", "medium", "low"], name="impact"),
-    columns=pd.Index(["low", "medium", "high"], name="urgency"),
+from .config import (
+    DEFAULT_CONFIG,
+    LEVELS,
+    PRIORITY,
+    MonitoringConfig,
+    parse_duration,
 )
-"""Priority (1 = critical … 5 = planning) from impact (rows) and urgency (columns)."""
 
-PRIORITY_NAMES = {1: "critical", 2: "high", 3: "medium", 4: "low", 5: "planning"}
+PRIORITY_BY_RANK = PRIORITY.loc[list(LEVELS), list(LEVELS)].to_numpy()
+"""``PRIORITY`` indexed by the positions of impact and urgency in ``LEVELS``."""
 
 INCIDENT_COLUMNS = [
     "start",
@@ -63,7 +63,7 @@ def correlate(events: pd.DataFrame, config: MonitoringConfig = DEFAULT_CONFIG) -
     alerts = alerts.sort_values("time", kind="stable")
     start = pd.DatetimeIndex(alerts["time"]).as_unit("ns").asi8
     end = pd.DatetimeIndex(alerts["end"].fillna(alerts["time"])).as_unit("ns").asi8
-    gap = _duration(config.merge_gap, "merge_gap").value
+    gap = parse_duration(config.merge_gap, "merge_gap").value
     reach = np.maximum.accumulate(end)
     new = np.ones(len(start), bool)
     new[1:] = start[1:] > reach[:-1] + gap
@@ -86,7 +86,6 @@ def correlate(events: pd.DataFrame, config: MonitoringConfig = DEFAULT_CONFIG) -
     ]
     worst_impact = np.maximum.reduceat(impact, first)
     worst_urgency = np.maximum.reduceat(urgency, first)
-    matrix = np.array([[5, 4, 3], [4, 3, 2], [3, 2, 1]])  # [impact rank, urgency rank]
     levels = np.array(LEVELS, dtype=object)
     return pd.DataFrame(
         {
@@ -97,7 +96,7 @@ def correlate(events: pd.DataFrame, config: MonitoringConfig = DEFAULT_CONFIG) -
             "n_events": np.diff(bounds),
             "impact": levels[worst_impact],
             "urgency": levels[worst_urgency],
-            "priority": matrix[worst_impact, worst_urgency],
+            "priority": PRIORITY_BY_RANK[worst_impact, worst_urgency],
             "summary": alerts["message"].to_numpy(dtype=object)[first],
         },
         columns=INCIDENT_COLUMNS,

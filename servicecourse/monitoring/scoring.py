@@ -26,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .nab import nab_score
-from .yun_log import check_labels
+from .labels import check_labels
+from .nab_scoring import nab_score
 
 SCORED = ("incident", "sensor_fault")
 

@@ -1,12 +1,13 @@
 """Read the Yún's raw text log and clean it into one-minute readings in UTC.
 
-The log is tab-separated: ``local time<TAB>temp_c<TAB>rh_pct`` (see
-``servicecourse.datasets.gen_proactive``). Cleaning, step by step:
+The log is tab-separated: ``local time<TAB>temp_c<TAB>rh_pct`` (see ``log_format``).
+``read_log_general`` reads any log and is the reference; ``read_log`` tries the optimised
+``fast_parse.read_log_fast`` first. Cleaning, step by step:
 
 1. **Clock**: lines between a ``BOOT`` marker and the next ``NTP`` marker were stamped by an
    unsynchronised clock; they are moved by the step ntpd reports and flagged
    ``clock_unsynced`` (dropped if no ``NTP`` line follows).
-2. **Time zone**: local time (Europe/Helsinki) becomes UTC. When summer time ends the hour
+2. **Time zone**: local time (``config.TIMEZONE``) becomes UTC. When summer time ends the hour
    03:00–03:59 occurs twice; the first pass (before the clock goes back) is summer time.
 3. **Values**: failed reads (``nan``) are ``failed_read``; the logger's sentinels (-999, -9999)
    are ``sentinel``; values outside the DHT22's range (-40–80 °C, 0–100 %RH) are
@@ -25,40 +26,32 @@ from __future__ import annotations
 
 import io
 import os
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .config import MonitoringInputError
-
-TZ = "Europe/Helsinki"
-FLAGS = (
-    "ok",
-    "gap",
-    "failed_read",
-    "sentinel",
-    "impossible",
-    "spike",
-    "duplicate",
-    "clock_unsynced",
+from .clock import NAT, local_to_utc_ns
+from .config import TIMEZONE, MonitoringInputError
+from .fast_parse import read_log_fast
+from .log_format import (
+    FLAGS,
+    MARKERS,
+    NTP_STEP,
+    RH_RANGE,
+    SENTINELS,
+    TEMP_RANGE,
+    LogFormatError,
 )
-MARKERS = ("", "BOOT", "NTP")
-SENTINELS = (-999.0, -9999.0)
-TEMP_RANGE = (-40.0, 80.0)
-RH_RANGE = (0.0, 100.0)
+
 _EXPORT_HINT = (
     "read it with servicecourse.monitoring.read_export(path), which accepts comma- or "
     "semicolon-separated exports with a header such as timestamp,temperature,humidity"
 )
 
 
-class LogFormatError(MonitoringInputError):
-    """The text is not a Yún log (e.g. a CSV export); the message names the fix."""
-
-
-def _text(source) -> str:
+def source_text(source) -> str:
+    """The text of a log given as a path, an open file or the text itself."""
     if isinstance(source, Path) or (
         isinstance(source, str) and "\n" not in source and "\t" not in source
     ):
@@ -87,7 +80,7 @@ def read_log(source) -> pd.DataFrame:
     >>> read_log("2016-10-01 00:00:05\\t21.4\\t31.2\\n").temp_c.tolist()
     [21.4]
     """
-    text = _text(source)
+    text = source_text(source)
     head = text[:20_000].splitlines()[:50]
     body = [line for line in head if line.strip() and not line.startswith("#")]
     if not body:
@@ -108,12 +101,13 @@ def read_log(source) -> pd.DataFrame:
             f"the first line {first[:60]!r} has no tab; a Yún log line is "
             "'YYYY-MM-DD HH:MM:SS<TAB>temp_c<TAB>rh_pct'"
         )
-    fast = _read_fast(text)
-    return fast if fast is not None else _read_general(text)
+    fast = read_log_fast(text)
+    return fast if fast is not None else read_log_general(text)
 
 
-def _read_general(text: str) -> pd.DataFrame:
-    """Any log, field by field: the reference that ``_read_fast`` must agree with."""
+def read_log_general(text: str) -> pd.DataFrame:
+    """Any log, field by field: the reference that ``fast_parse.read_log_fast`` must
+    agree with (``read_log`` tries the fast one first)."""
     table = pd.read_csv(
         io.StringIO(text),
         sep="\t",
@@ -129,11 +123,11 @@ def _read_general(text: str) -> pd.DataFrame:
         raise MonitoringInputError("the log has no readings; check the file")
     marker = table["a"].where(table["a"].isin(["BOOT", "NTP"]), "")
     is_marker = marker != ""
-    local = _parse_local(table["local"])
+    local = parse_local_times(table["local"])
     temp = pd.to_numeric(table["a"].where(~is_marker), errors="coerce")
     rh = pd.to_numeric(table["b"].where(~is_marker), errors="coerce")
     step = pd.to_numeric(
-        table["b"].where(marker == "NTP").str.extract(_NUMBER, expand=False), errors="coerce"
+        table["b"].where(marker == "NTP").str.extract(NTP_STEP, expand=False), errors="coerce"
     )
     frame = pd.DataFrame(
         {"local": local, "temp_c": temp, "rh_pct": rh, "marker": marker, "step_s": step}
@@ -141,25 +135,8 @@ def _read_general(text: str) -> pd.DataFrame:
     return frame[local.notna()].reset_index(drop=True)
 
 
-_NUMBER = r"([-+]?\d+(?:\.\d+)?)"
-_NUMBER_START = np.zeros(256, bool)  # first byte of a value: a digit, "-", "." or "nan"
-_NUMBER_START[np.frombuffer(b"0123456789-.n", np.uint8)] = True
-_BAD = -(1 << 24)  # any sum of three table entries with one _BAD in it is negative
-
-
-def _pair_table(count: int, scale: int) -> np.ndarray:
-    """Two ASCII digits read as a little-endian uint16 -> value * scale (``_BAD`` if invalid)."""
-    table = np.full(1 << 16, _BAD, np.int32)
-    for value in range(count):
-        text = f"{value:02d}".encode()
-        table[text[0] | text[1] << 8] = value * scale
-    return table
-
-
-_HOURS, _MINUTES, _SECONDS = _pair_table(24, 3600), _pair_table(60, 60), _pair_table(60, 1)
-
-
-def _parse_local(local: pd.Series) -> pd.Series:
+def parse_local_times(local: pd.Series) -> pd.Series:
+    """Naive local times of the stamps (NaT if unreadable); most must parse, or it's no log."""
     parsed = pd.to_datetime(local, format="%Y-%m-%d %H:%M:%S", errors="coerce")
     bad = parsed.isna()
     if bad.mean() > 0.5:
@@ -170,263 +147,19 @@ def _parse_local(local: pd.Series) -> pd.Series:
     return parsed
 
 
-def _read_fast(text: str) -> pd.DataFrame | None:
-    """Parse a well-formed log without a Python object per line (a year in ~0.1 s).
-
-    The time stamp is fixed-width, so it is read from the bytes with array arithmetic: the
-    date only where it differs from the line before (a few hundred dates a year) and the
-    clock through tables of digit pairs. The two values go to pandas' C parser with the time
-    column skipped; the rare BOOT/NTP lines are parsed one by one. Returns ``None`` for
-    anything unusual (a line without exactly two tabs, an impossible time, CR line ends,
-    quotes) so that ``_read_general`` decides, which keeps the behaviour identical.
-    """
-    data = text.encode("utf-8")
-    if b"\r" in data or b'"' in data or len(data) < 21:
-        return None
-    buf = np.frombuffer(data, np.uint8)
-    found = np.empty(len(buf), bool)  # one scratch array for both scans: fewer page faults
-    lines = np.concatenate(([0], np.flatnonzero(np.equal(buf, 10, out=found)) + 1, [len(data) + 1]))
-    first = buf[np.minimum(lines[:-1], len(data) - 1)]
-    comment = first == ord("#")
-    starts = lines[:-1][~comment & (first != 10) & (lines[:-1] < len(data))]
-    if len(starts) == 0:
-        raise MonitoringInputError("the log has no readings; check the file")
-
-    # Exactly two tabs per line, the first right after the time stamp (tabs in comments aside).
-    tabs = np.flatnonzero(np.equal(buf, 9, out=found))
-    del found
-    if comment.any():
-        skipped = np.flatnonzero(comment)
-        lo, hi = np.searchsorted(tabs, lines[skipped]), np.searchsorted(tabs, lines[skipped + 1])
-        if (hi > lo).any():
-            inside = np.zeros(len(tabs) + 1, np.int64)
-            np.add.at(inside, lo, 1)
-            np.add.at(inside, hi, -1)
-            tabs = tabs[np.cumsum(inside[:-1]) == 0]
-    if len(tabs) != 2 * len(starts) or not (tabs[0::2] == starts + 19).all():
-        return None
-
-    # Clock "HH:MM:SS" as one uint64 per line: colons checked, digit pairs looked up.
-    words = np.ndarray((len(data) - 7,), "<u8", data, 0, (1,))
-    clock = words[starts + 11]
-    if ((clock & 0x0000FF0000FF0000) != 0x00003A00003A0000).any():
-        return None
-    seconds = _HOURS[clock & 0xFFFF] + _MINUTES[(clock >> 24) & 0xFFFF] + _SECONDS[clock >> 48]
-    if (seconds < 0).any():
-        return None
-    # Date "YYYY-MM-DD " (11 bytes): parsed only on the lines where it changes.
-    key = np.ndarray((len(data) - 3,), "<u4", data, 0, (1,))[starts + 7]
-    date = words[starts]
-    changed = np.ones(len(starts), bool)
-    changed[1:] = (date[1:] != date[:-1]) | (key[1:] != key[:-1])
-    at = np.flatnonzero(changed)
-    days = _days(np.ndarray((len(data) - 10,), "S11", data, 0, (1,))[starts[at]])
-    if days is None:
-        return None
-    days = np.repeat(days, np.diff(np.append(at, len(starts))))
-    local = ((days * 86_400 + seconds) * 1_000_000).view("datetime64[us]")
-
-    # BOOT and NTP lines: few, so plain Python; the C parser reads their fields as NaN.
-    code = np.zeros(len(starts), np.int8)
-    step = np.full(len(starts), np.nan)
-    notes = {"a": ["BOOT", "NTP"], "b": []}
-    for i in np.flatnonzero(~_NUMBER_START[buf[starts + 20]]):
-        end = data.find(b"\n", starts[i])
-        fields = data[starts[i] : end if end >= 0 else len(data)].decode("utf-8").split("\t")
-        if fields[1] not in MARKERS[1:] or "#" in fields[2]:
-            return None
-        code[i] = MARKERS.index(fields[1])
-        number = re.search(_NUMBER, fields[2]) if fields[1] == "NTP" else None
-        step[i] = float(number.group(1)) if number else np.nan
-        notes["b"].append(fields[2])
-    try:
-        table = pd.read_csv(
-            io.BytesIO(data),
-            sep="\t",
-            header=None,
-            names=["local", "a", "b"],
-            usecols=["a", "b"],
-            comment="#",
-            dtype={"a": float, "b": float},
-            na_values=notes,
-            engine="c",
-        )
-    except (ValueError, pd.errors.ParserError):
-        return None
-    if len(table) != len(starts):
-        return None
-    return pd.DataFrame(
-        {
-            "local": local,
-            "temp_c": table["a"].to_numpy(),
-            "rh_pct": table["b"].to_numpy(),
-            "marker": pd.Categorical.from_codes(code, categories=MARKERS),
-            "step_s": step,
-        },
-        copy=False,
-    )
-
-
-def _days(dates: np.ndarray) -> np.ndarray | None:
-    """Days since 1970 of ``YYYY-MM-DD `` byte strings; ``None`` if one is not a real date."""
-    head = dates.view(np.uint8).reshape(-1, 11)
-    if not (head[:, [4, 7, 10]] == np.frombuffer(b"-- ", np.uint8)).all():
-        return None
-    digits = head[:, [0, 1, 2, 3, 5, 6, 8, 9]] - np.uint8(48)  # non-digits wrap round to > 9
-    if (digits > 9).any():
-        return None
-    d = digits.astype(np.int64)
-    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
-    month, day = d[:, 4] * 10 + d[:, 5], d[:, 6] * 10 + d[:, 7]
-    if year.min() < 1900 or year.max() > 2200 or not ((month >= 1) & (month <= 12)).all():
-        return None
-    months = (year - 1970) * 12 + month - 1
-    starts = np.arange(months.min(), months.max() + 2).astype("datetime64[M]")
-    starts = starts.astype("datetime64[D]").astype(np.int64)
-    at = months - months.min()
-    if not ((day >= 1) & (day <= starts[at + 1] - starts[at])).all():
-        return None
-    return starts[at] + day - 1
-
-
-def read_export(source, timezone: str | None = TZ) -> pd.DataFrame:
-    """Read a CSV export (``timestamp,temperature,humidity``; comma or semicolon separated,
-    decimal point or comma) into the raw shape that ``clean`` takes.
-
-    >>> raw = read_export(io.StringIO("timestamp;temperature;humidity\\n"
-    ...                               "2016-10-01 00:00:05;21,4;31,2\\n"))
-    >>> raw.temp_c.tolist()
-    [21.4]
-    """
-    text = _text(source)
-    first = text.splitlines()[0] if text else ""
-    sep = ";" if first.count(";") > first.count(",") else ","
-    decimal = "," if sep == ";" else "."
-    frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal)
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    aliases = {
-        "timestamp": "time",
-        "time": "time",
-        "datetime": "time",
-        "date": "time",
-        "temperature": "temp_c",
-        "temp": "temp_c",
-        "temp_c": "temp_c",
-        "humidity": "rh_pct",
-        "rh": "rh_pct",
-        "rh_pct": "rh_pct",
-    }
-    frame = frame.rename(columns={c: aliases[c] for c in frame.columns if c in aliases})
-    return readings_frame(frame, timezone=timezone, raw=True)
-
-
-def readings_frame(frame: pd.DataFrame, timezone: str | None = TZ, raw: bool = False):
-    """Check a DataFrame with ``time``, ``temp_c`` (and optionally ``rh_pct``) columns.
-
-    Naive times are read as local time in ``timezone``. Returns the raw shape (``raw=True``)
-    or cleaned readings. Raises ``MonitoringInputError`` naming a missing column, a column of
-    the wrong type, or an empty frame.
-    """
-    if not isinstance(frame, pd.DataFrame):
-        raise MonitoringInputError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    if frame.empty:
-        raise MonitoringInputError("the readings are empty; there is nothing to monitor")
-    missing = [c for c in ("time", "temp_c") if c not in frame.columns]
-    if missing:
-        raise MonitoringInputError(
-            f"missing column(s) {missing}; the columns are {list(frame.columns)}. "
-            "Rename them, e.g. frame.rename(columns={'timestamp': 'time', "
-            "'temperature': 'temp_c', 'humidity': 'rh_pct'})"
-        )
-    out = pd.DataFrame(index=range(len(frame)))
-    times = frame["time"].reset_index(drop=True)
-    if not pd.api.types.is_datetime64_any_dtype(times):
-        parsed = pd.to_datetime(times, errors="coerce", format="mixed")
-        if parsed.isna().mean() > 0.5:
-            raise MonitoringInputError(
-                f"column 'time' does not hold times (e.g. {times.iloc[0]!r}); write them "
-                "as 'YYYY-MM-DD HH:MM:SS'"
-            )
-        times = parsed
-    for column in ("temp_c", "rh_pct"):
-        if column not in frame.columns:
-            out[column] = np.nan
-            continue
-        values = frame[column].reset_index(drop=True)
-        if not pd.api.types.is_numeric_dtype(values):
-            as_text = values.astype(str).str.replace(",", ".", regex=False)
-            converted = pd.to_numeric(as_text, errors="coerce")
-            if converted.isna().sum() > values.isna().sum() + 0.5 * len(values):
-                raise MonitoringInputError(
-                    f"column {column!r} is not numeric (e.g. {values.iloc[0]!r}); convert it "
-                    "with pd.to_numeric or fix the decimal separator"
-                )
-            values = converted
-        out[column] = values.astype(float)
-    if times.dt.tz is not None:
-        out["local"] = times.dt.tz_convert(timezone or "UTC").dt.tz_localize(None)
-    else:
-        out["local"] = times
-    out["marker"] = ""
-    out["step_s"] = np.nan
-    out = out[["local", "temp_c", "rh_pct", "marker", "step_s"]]
-    return out if raw else clean(out, timezone=timezone)
-
-
-_HOUR_NS = 3_600_000_000_000
-_NAT = np.iinfo(np.int64).min
-
-
-def _localize(ns: np.ndarray, timezone: str, **how) -> np.ndarray:
-    """``tz_localize`` on nanoseconds, to UTC nanoseconds (NaT as the smallest int64)."""
-    utc = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize(timezone, **how)
-    return utc.asi8
-
-
-def _to_utc(local_ns: np.ndarray, timezone: str | None) -> np.ndarray:
-    """Local wall-clock times (file order, nanoseconds) to UTC nanoseconds; the first pass of
-    a repeated hour is DST.
-
-    Time zones change their offset at most once within an hour, so the offset is looked up
-    once per run of lines in the same clock hour; only the hours with a change (the DST
-    switches) go through ``tz_localize`` line by line.
-    """
-    if timezone is None:
-        return local_ns.copy()
-    hours = local_ns // _HOUR_NS
-    first = np.flatnonzero(np.diff(hours, prepend=hours[:1] - 1))
-    lengths = np.diff(np.append(first, len(hours)))
-    start = hours[first] * _HOUR_NS
-    begin = _localize(start, timezone, ambiguous="NaT", nonexistent="NaT")
-    end = _localize(start + _HOUR_NS - 1, timezone, ambiguous="NaT", nonexistent="NaT")
-    regular = (begin != _NAT) & (end != _NAT) & (end - begin == _HOUR_NS - 1)
-    utc = local_ns - np.repeat(np.where(regular, start - begin, 0), lengths)
-    if not regular.all():
-        odd = np.flatnonzero(np.repeat(~regular, lengths))
-        utc[odd] = _localize(local_ns[odd], timezone, ambiguous="NaT", nonexistent="shift_forward")
-    ambiguous = np.flatnonzero(utc == _NAT)
-    if len(ambiguous) == 0:
-        return utc
-    amb = pd.Series(local_ns[ambiguous].view("datetime64[ns]"))
-    went_back = amb.diff() < -pd.Timedelta("30min")
-    after = went_back.groupby(amb.dt.date.to_numpy()).cumsum().to_numpy() > 0
-    utc[ambiguous] = _localize(local_ns[ambiguous], timezone, ambiguous=~after)
-    return utc
-
-
-def _spikes(values: np.ndarray, limit: float) -> np.ndarray:
+def isolated_spikes(values: np.ndarray, limit: float) -> np.ndarray:
     """One reading more than ``limit`` away from both valid neighbours, in the same
     direction (gaps and NaNs are skipped over)."""
     valid = np.flatnonzero(~np.isnan(values))
     step = np.diff(values[valid])  # step[i]: from valid reading i to valid reading i + 1
     up = (step[:-1] > limit) & (step[1:] < -limit)
     down = (step[:-1] < -limit) & (step[1:] > limit)
-    spikes = np.zeros(len(values), bool)
-    spikes[valid[1:-1]] = up | down
-    return spikes
+    found = np.zeros(len(values), bool)
+    found[valid[1:-1]] = up | down
+    return found
 
 
-def clean(raw: pd.DataFrame, timezone: str | None = TZ, freq: str = "1min") -> pd.DataFrame:
+def clean(raw: pd.DataFrame, timezone: str | None = TIMEZONE, freq: str = "1min") -> pd.DataFrame:
     """Clean parsed lines (``read_log`` or ``read_export``) into regular readings in UTC.
 
     Returns a DataFrame indexed by a tz-aware UTC ``DatetimeIndex`` at ``freq`` with columns
@@ -448,12 +181,12 @@ def clean(raw: pd.DataFrame, timezone: str | None = TZ, freq: str = "1min") -> p
     to_ntp = np.diff(np.concatenate(([0], ntp + 1, [n_lines])))
     step = np.repeat(np.append(step_s[ntp], np.nan), to_ntp)
     local_ns = pd.DatetimeIndex(raw["local"]).as_unit("ns").asi8
-    lost_clock = data & (local_ns != _NAT) & unsynced & np.isnan(step)
+    lost_clock = data & (local_ns != NAT) & unsynced & np.isnan(step)
     # Lines without a readable time, or unsynced with no NTP step after them, cannot be placed.
-    placed = data & (local_ns != _NAT) & ~lost_clock
+    placed = data & (local_ns != NAT) & ~lost_clock
     if placed.all():
         placed = slice(None)
-    stamp_ns = _to_utc(local_ns[placed], timezone)
+    stamp_ns = local_to_utc_ns(local_ns[placed], timezone)
     unsynced_placed = unsynced[placed]
     moved = np.flatnonzero(unsynced_placed)
     stamp_ns[moved] += np.round(step[placed][moved] * 1e9).astype(np.int64)
@@ -511,7 +244,7 @@ def clean(raw: pd.DataFrame, timezone: str | None = TZ, freq: str = "1min") -> p
     dup_pos = dup_pos[flag[dup_pos] == 0]
     flag[dup_pos] = FLAGS.index("duplicate")
 
-    spikes = _spikes(temp_out, 3.0) | _spikes(rh_out, 10.0)
+    spikes = isolated_spikes(temp_out, 3.0) | isolated_spikes(rh_out, 10.0)
     flag[spikes & ~gap] = FLAGS.index("spike")
     temp_out[spikes] = np.nan
     rh_out[spikes] = np.nan
@@ -538,7 +271,7 @@ def clean(raw: pd.DataFrame, timezone: str | None = TZ, freq: str = "1min") -> p
     return result
 
 
-def load_log(source=None, timezone: str | None = TZ) -> pd.DataFrame:
+def load_log(source=None, timezone: str | None = TIMEZONE) -> pd.DataFrame:
     """Read and clean a Yún log; without ``source`` the course's simulated 2016 log.
 
     >>> readings = load_log()  # doctest: +SKIP
@@ -548,35 +281,3 @@ def load_log(source=None, timezone: str | None = TZ) -> pd.DataFrame:
 
         source = path("yun_server_room_2016")
     return clean(read_log(source), timezone=timezone)
-
-
-def load_labels(source=None) -> pd.DataFrame:
-    """The ground truth of the simulated log: ``kind``, ``category``, ``start``, ``end`` (UTC)."""
-    if source is None:
-        from ..datasets import path
-
-        source = path("yun_server_room_2016_labels")
-    labels = pd.read_csv(source)
-    return check_labels(labels)
-
-
-def check_labels(labels: pd.DataFrame) -> pd.DataFrame:
-    """Validate labels (``kind``, ``start``, ``end``) and make the times tz-aware UTC."""
-    if not isinstance(labels, pd.DataFrame):
-        raise MonitoringInputError(f"labels must be a DataFrame, got {type(labels).__name__}")
-    missing = [c for c in ("kind", "start", "end") if c not in labels.columns]
-    if missing:
-        raise MonitoringInputError(
-            f"labels miss column(s) {missing}; they need kind, start and end (UTC times)"
-        )
-    labels = labels.copy()
-    for column in ("start", "end"):
-        values = pd.to_datetime(labels[column], utc=True, errors="coerce")
-        if values.isna().any():
-            raise MonitoringInputError(f"labels column {column!r} has values that are not times")
-        labels[column] = values
-    if (labels["end"] < labels["start"]).any():
-        raise MonitoringInputError("a label ends before it starts; swap its start and end")
-    if "category" not in labels.columns:
-        labels["category"] = "incident"
-    return labels.reset_index(drop=True)
