@@ -22,7 +22,7 @@ import pandas as pd
 
 from servicecourse import monitoring
 from servicecourse.datasets import gen_proactive
-from servicecourse.monitoring import nab, rules
+from servicecourse.monitoring import checks, nab, rules
 
 YEAR_START, YEAR_END = "2017-01-01 00:00", "2018-01-01 00:00"
 
@@ -145,7 +145,7 @@ def main() -> None:
     )
 
     # Same rule and grouping, vectorised vs row by row.
-    for_steps = rules.steps(config.temp_for, pd.Timedelta("1min"))
+    for_steps = checks.steps(config.temp_for, pd.Timedelta("1min"))
     gap = pd.Timedelta(config.merge_gap)
     limits = [(config.temp_warning, "warning"), (config.temp_critical, "exception")]
 
@@ -221,7 +221,7 @@ def main() -> None:
     for k in (3.0, 4.0, 5.0, 6.0):
         for days in (7, 14, 28):
             cfg = config.with_(baseline_k=k, baseline_days=days)
-            score = nab.nab_score(stamps, nab.default_detector(frame, cfg), windows)["score"]
+            score = monitoring.nab_score(stamps, nab.default_detector(frame, cfg), windows)["score"]
             table.append(f"k={k:g}/{days}d:{score:.0f}")
     print(
         "NAB sensitivity of the baseline rule (k robust SD / days of history; default 5/14): "
