@@ -40,7 +40,8 @@ from pathlib import Path
 
 import psutil
 
-from servicecourse.classroom import dashboards
+from servicecourse.classroom import dashboards, server, staging, thumbnails
+from servicecourse.paths import DEFAULTS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from kit import dashboard_load  # noqa: E402 - the test kit is not part of the package
@@ -107,16 +108,16 @@ def settle(child: subprocess.Popen, timeout: float = 90, quiet: float = 8.0) -> 
 def voila(
     classroom: bool,
     log_dir: Path,
-    pool_size: int = dashboards.POOL_SIZE,
+    pool_size: int = DEFAULTS.dashboards_pool_size,
     pool_sizes: dict[str, int] | None = None,
 ):
     folder = log_dir / ("classroom" if classroom else "plain")
-    dashboards.stage(folder, classroom=classroom)
-    port = dashboards._free_port()
+    staging.stage(folder, classroom=classroom)
+    port = server.free_port()
     url = f"http://127.0.0.1:{port}/"
     log = open(log_dir / f"{folder.name}.log", "w")  # noqa: SIM115 - closed below
     launched = time.monotonic()
-    child = dashboards.start_voila(
+    child = server.start_voila(
         folder,
         port,
         classroom=classroom,
@@ -126,7 +127,7 @@ def voila(
         stderr=subprocess.STDOUT,
     )
     try:
-        dashboards.wait_until_serving(url, child)
+        server.wait_until_serving(url, child)
         up = time.monotonic() - launched
         settled = settle(child, timeout=300)
         rss, uss, kernels = memory(child, unique=True)
@@ -136,7 +137,7 @@ def voila(
         )
         yield url, child
     finally:
-        dashboards.stop_voila(child)
+        server.stop_voila(child)
         log.close()
 
 
@@ -172,9 +173,9 @@ def first_renders(
             started = time.perf_counter()
             try:
                 page.goto(url + dashboard.url_path, wait_until="commit", timeout=RENDER_TIMEOUT_MS)
-                page.wait_for_selector(dashboards.RENDERED, timeout=RENDER_TIMEOUT_MS)
+                page.wait_for_selector(thumbnails.RENDERED, timeout=RENDER_TIMEOUT_MS)
                 if page.locator(".js-plotly-plot").count():
-                    page.wait_for_selector(dashboards.FIGURE_DRAWN, timeout=RENDER_TIMEOUT_MS)
+                    page.wait_for_selector(thumbnails.FIGURE_DRAWN, timeout=RENDER_TIMEOUT_MS)
                 took = time.perf_counter() - started
             except Exception as err:  # noqa: BLE001 - a failed render is a figure of the report
                 print(f"    {dashboard.staged_name}: no render ({type(err).__name__})")
@@ -259,19 +260,19 @@ async def browser_session(browser, url: str, dashboard, moves: int) -> dashboard
         started = time.perf_counter()
         # Voila answers once a kernel is ready: beyond the pool, after a refill.
         await page.goto(url + dashboard.url_path, wait_until="commit", timeout=RENDER_TIMEOUT_MS)
-        await page.wait_for_selector(dashboards.RENDERED, timeout=RENDER_TIMEOUT_MS)
+        await page.wait_for_selector(thumbnails.RENDERED, timeout=RENDER_TIMEOUT_MS)
         if await page.locator(".js-plotly-plot").count():
-            await page.wait_for_selector(dashboards.FIGURE_DRAWN, timeout=RENDER_TIMEOUT_MS)
+            await page.wait_for_selector(thumbnails.FIGURE_DRAWN, timeout=RENDER_TIMEOUT_MS)
         record.render = time.perf_counter() - started
         for _ in range(moves):
-            before = await page.evaluate(dashboards.FINGERPRINT)
+            before = await page.evaluate(thumbnails.FINGERPRINT)
             moved_at = time.perf_counter()
             kind = await page.evaluate(MOVE_JS)
             if kind is None:
                 record.errors.append("no control to move")
                 break
             await page.wait_for_function(
-                f"(before) => ({dashboards.FINGERPRINT})() !== before",
+                f"(before) => ({thumbnails.FINGERPRINT})() !== before",
                 arg=before,
                 timeout=MOVE_TIMEOUT_MS,
             )
@@ -393,7 +394,7 @@ def bench_load(
         f"with {peak['kernels']} kernels; when the sessions ended {after[0]:.0f} MB "
         f"({after[1]:.0f} MB) with {after[2]} kernels; pools refilled {settled[0]:.0f} MB "
         f"({settled[1]:.0f} MB) with {settled[2]} kernels (the learners' kernels stay until "
-        f"culled, {dashboards.CULL_IDLE_TIMEOUT} s after their tab closed)"
+        f"culled, {server.CULL_IDLE_TIMEOUT} s after their tab closed)"
     )
 
 
@@ -409,7 +410,7 @@ def main() -> None:
     parser.add_argument(
         "--pool",
         type=int,
-        default=dashboards.POOL_SIZE,
+        default=DEFAULTS.dashboards_pool_size,
         help="preheated kernels per dashboard in the load test (default: the course's)",
     )
     parser.add_argument(
@@ -419,7 +420,8 @@ def main() -> None:
     parser.add_argument("--skip-first-render", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
     args = parser.parse_args()
-    print(f"Dashboards: {len(dashboards.find_dashboards())}; pool size {dashboards.POOL_SIZE}")
+    found = len(dashboards.find_dashboards())
+    print(f"Dashboards: {found}; pool size {DEFAULTS.dashboards_pool_size}")
     with tempfile.TemporaryDirectory(prefix="bench-dashboards-") as tmp:
         if not args.skip_first_render:
             bench_first_render(args.rounds, Path(tmp))

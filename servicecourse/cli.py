@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .paths import CourseError, all_modules, find_module, layout
+from .paths import DEFAULTS, CourseError, all_modules, find_module, layout
 
 
 def _modules(args) -> list:
@@ -136,9 +136,12 @@ def cmd_learn(args) -> int:
 
 
 def cmd_dashboards(args) -> int:
-    from .classroom import dashboards
+    from .classroom import server
 
-    dashboards.serve(
+    if args.thumbnails:
+        server.remake_thumbnails()
+        return 0
+    server.serve(
         port=args.port,
         open_browser=args.open,
         thumbnails=not args.no_thumbnails,
@@ -292,13 +295,14 @@ def parser() -> argparse.ArgumentParser:
         "Serve every dashboard of the course with Voila on "
         "127.0.0.1, behind a landing page that lists them.",
     )
-    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--port", type=int, default=DEFAULTS.dashboards_port)
     p.add_argument("--open", action="store_true", help="open the landing page in a browser")
     p.add_argument(
         "--pool-size",
         type=int,
-        default=2,
-        help="preheated kernels waiting per dashboard (0 turns preheating off)",
+        default=DEFAULTS.dashboards_pool_size,
+        help="preheated kernels waiting per dashboard (0 turns preheating off; about 130 MB "
+        f"each; default {DEFAULTS.dashboards_pool_size})",
     )
     p.add_argument(
         "--preheat",
@@ -307,10 +311,16 @@ def parser() -> argparse.ArgumentParser:
         help="N kernels ready for one dashboard, e.g. for a class of 20 opening it at once: "
         "--preheat event_rules_lab=20 (repeatable)",
     )
-    p.add_argument(
+    thumbs = p.add_mutually_exclusive_group()
+    thumbs.add_argument(
         "--no-thumbnails",
         action="store_true",
         help="do not screenshot dashboards for the gallery landing page",
+    )
+    thumbs.add_argument(
+        "--thumbnails",
+        action="store_true",
+        help="remake every thumbnail of the landing page (with headless Chromium), then exit",
     )
 
     p = add(

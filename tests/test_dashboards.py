@@ -22,8 +22,9 @@ import pytest
 from nbclient import NotebookClient
 
 from servicecourse import datasets, desk_contacts
-from servicecourse.classroom import dashboards
-from servicecourse.paths import CourseError
+from servicecourse.build import plotlyjs
+from servicecourse.classroom import dashboards, server, staging, thumbnails, widget_code
+from servicecourse.paths import DEFAULTS, CourseError, layout
 
 DASHBOARDS = dashboards.find_dashboards()
 IDS = [d.staged_name.removesuffix(".ipynb") for d in DASHBOARDS]
@@ -91,7 +92,7 @@ def test_executes_without_error(dashboard):
         for model in state.get("state", {}).values()
         for trace in model["state"].get("_widget_data", [])
     }
-    served = set(dashboards.TRACE_TYPE.findall(dashboards.plotly_widget_code()))
+    served = widget_code.served_trace_types()
     assert used <= served, f"the classroom's plotly.js lacks the trace types {used - served}"
 
 
@@ -199,35 +200,29 @@ def test_a_notebook_without_heading_is_named_after_its_file(tmp_path):
 
 def test_stage_copies_every_dashboard_and_removes_stale_ones(tmp_path):
     stale = _notebook(tmp_path / "01_intro__renamed_long_ago.ipynb", "# Old")
-    staged = dashboards.stage(tmp_path)
+    staged = staging.stage(tmp_path)
     assert [p.name for p in staged] == [d.staged_name for d in DASHBOARDS]
     assert not stale.exists()
     for dashboard, copy in zip(DASHBOARDS, staged, strict=True):
         assert copy.read_bytes() == dashboard.path.read_bytes()
-    tree = (
-        dashboards.template_root(tmp_path)
-        / "nbconvert"
-        / "templates"
-        / dashboards.TEMPLATE_NAME
-        / "tree.html"
-    ).read_text()
+    tree = (staging.template_folder(tmp_path) / "tree.html").read_text()
     for dashboard in DASHBOARDS:
         assert dashboard.url_path in tree
-    assert dashboards.stage(tmp_path) == staged, "staging twice gives the same folder"
+    assert staging.stage(tmp_path) == staged, "staging twice gives the same folder"
 
 
 def test_the_gallery_shows_the_thumbnails_there_are(tmp_path):
-    dashboards.stage(tmp_path)
-    tree = dashboards.write_landing_page(tmp_path).read_text()
+    staging.stage(tmp_path)
+    tree = staging.write_landing_page(tmp_path).read_text()
     assert "<img" not in tree and tree.count('<span class="thumb">') == len(DASHBOARDS)
     first = DASHBOARDS[0]
-    thumb = dashboards.thumbnail_path(tmp_path, first)
+    thumb = thumbnails.thumbnail_path(tmp_path, first)
     thumb.parent.mkdir()
     thumb.write_bytes(b"\x89PNG\r\n\x1a\n")
     stale = thumb.parent / "99_gone__removed.png"
     stale.write_bytes(b"\x89PNG\r\n\x1a\n")
-    dashboards.stage(tmp_path)
-    tree = dashboards.write_landing_page(tmp_path).read_text()
+    staging.stage(tmp_path)
+    tree = staging.write_landing_page(tmp_path).read_text()
     assert f"voila/files/thumbnails/{thumb.name}?v=" in tree
     assert tree.count("<img") == 1
     assert first.module in tree and html.escape(first.purpose[:30]) in tree
@@ -235,7 +230,7 @@ def test_the_gallery_shows_the_thumbnails_there_are(tmp_path):
 
 
 def test_voila_listens_on_loopback_only_without_nbgrader():
-    command = dashboards.voila_command(dashboards.repo_root() / "_build", 8123, False)
+    command = server.voila_command(layout().build_dir, 8123, False)
     assert "--Voila.ip=127.0.0.1" in command
     assert "--Voila.port=8123" in command and "--Voila.port_retries=0" in command
     assert "--VoilaConfiguration.extension_denylist=@jupyter/nbgrader" in command
@@ -245,8 +240,12 @@ def test_voila_listens_on_loopback_only_without_nbgrader():
 
 
 def test_classroom_voila_preheats_culls_and_caps_its_kernels():
-    command = dashboards.voila_command(
-        dashboards.repo_root() / "_build",
+    import importlib
+
+    from servicecourse.classroom.pool import CappedKernelManager
+
+    command = server.voila_command(
+        layout().build_dir,
         8123,
         False,
         pool_sizes={"01_intro__desk_contacts_explorer.ipynb": 25},
@@ -256,18 +255,15 @@ def test_classroom_voila_preheats_culls_and_caps_its_kernels():
         "--CappedKernelManager.pool_sizes=01_intro__desk_contacts_explorer.ipynb=25" in command
     )
     assert "--VoilaConfiguration.extension_denylist=jupyterlab-plotly" in command
-    assert f"--VoilaConfiguration.default_pool_size={dashboards.POOL_SIZE}" in command
-    assert dashboards.POOL_SIZE >= 1
-    assert f"--MappingKernelManager.cull_idle_timeout={dashboards.CULL_IDLE_TIMEOUT}" in command
+    assert f"--VoilaConfiguration.default_pool_size={DEFAULTS.dashboards_pool_size}" in command
+    assert DEFAULTS.dashboards_pool_size >= 1
+    assert f"--MappingKernelManager.cull_idle_timeout={server.CULL_IDLE_TIMEOUT}" in command
     assert "--MappingKernelManager.cull_connected=False" in command, "open tabs keep kernels"
-    assert (
-        "--VoilaConfiguration.multi_kernel_manager_class="
-        "servicecourse.classroom.pool.CappedKernelManager" in command
-    )
-    assert f"--CappedKernelManager.max_kernels={dashboards.MAX_KERNELS}" in command
-    plain = dashboards.voila_command(
-        dashboards.repo_root() / "_build", 8123, False, classroom=False
-    )
+    assert f"--VoilaConfiguration.multi_kernel_manager_class={server.KERNEL_MANAGER}" in command
+    module, _, name = server.KERNEL_MANAGER.rpartition(".")
+    assert getattr(importlib.import_module(module), name) is CappedKernelManager, "it exists"
+    assert f"--CappedKernelManager.max_kernels={server.MAX_KERNELS}" in command
+    plain = server.voila_command(layout().build_dir, 8123, False, classroom=False)
     assert not any("preheat" in arg or "KernelManager" in arg for arg in plain)
     assert not any("jupyterlab-plotly" in arg for arg in plain), "plain Voila, for the benchmark"
 
@@ -288,45 +284,43 @@ def test_preheat_names_a_dashboard_by_its_notebook():
 def test_the_classroom_serves_plotlys_widget_code_as_a_preloaded_static_file(tmp_path):
     from servicecourse.classroom import kernel as voila_kernel
 
-    dashboards.stage(tmp_path / "classroom")
-    folder = dashboards.template_root(tmp_path / "classroom") / "nbconvert" / "templates"
-    static = folder / dashboards.TEMPLATE_NAME / "static" / voila_kernel.PLOTLY_WIDGET
-    assert static.read_text() == dashboards.plotly_widget_code()
-    index = (folder / dashboards.TEMPLATE_NAME / "index.html.j2").read_text()
+    staging.stage(tmp_path / "classroom")
+    folder = staging.template_folder(tmp_path / "classroom")
+    static = folder / "static" / voila_kernel.PLOTLY_WIDGET
+    assert static.read_text() == widget_code.plotly_widget_code()
+    index = (folder / "index.html.j2").read_text()
     url = voila_kernel.plotly_widget_url("")
     assert f'<script type="module" async src="{{{{ resources.base_url }}}}{url}">' in index
     spec = json.loads(
-        (dashboards.template_root(tmp_path / "classroom") / "kernels" / "python3" / "kernel.json")
+        (staging.template_root(tmp_path / "classroom") / "kernels" / "python3" / "kernel.json")
         .read_text()
     )
     assert spec["argv"][0] == sys.executable
-    assert "--IPKernelApp.extensions=servicecourse.classroom.kernel" in spec["argv"]
+    assert f"--IPKernelApp.extensions={voila_kernel.__name__}" in spec["argv"]
     # Plain Voila (the benchmark's baseline) gets none of it.
-    dashboards.stage(tmp_path / "plain", classroom=False)
-    plain = dashboards.template_root(tmp_path / "plain")
-    assert not (plain / "kernels").exists()
-    assert voila_kernel.PLOTLY_WIDGET not in (
-        plain / "nbconvert" / "templates" / dashboards.TEMPLATE_NAME / "index.html.j2"
-    ).read_text()
+    staging.stage(tmp_path / "plain", classroom=False)
+    assert not (staging.template_root(tmp_path / "plain") / "kernels").exists()
+    plain_index = staging.template_folder(tmp_path / "plain") / "index.html.j2"
+    assert voila_kernel.PLOTLY_WIDGET not in plain_index.read_text()
 
 
 def test_the_widget_code_has_the_cartesian_plotly_js_in_place_of_the_full_one(tmp_path):
-    full = dashboards._plotly_widget_code().read_text()
-    cartesian = dashboards.repo_root() / dashboards.CARTESIAN
+    full = plotlyjs.widget_bundle().read_text()
+    cartesian = widget_code.cartesian_bundle()
     if not cartesian.exists():
         pytest.fail(f"{cartesian} is missing: run `npm ci` (make deps)")
-    code = dashboards.plotly_widget_code()
+    code = widget_code.plotly_widget_code()
     assert len(code) < len(full) / 2
     assert cartesian.read_text() in code
     assert code.endswith(full[-2000:]), "the widget itself is unchanged"
-    types = set(dashboards.TRACE_TYPE.findall(code))
+    types = plotlyjs.trace_types_in_code(code)
     assert {"scatter", "bar", "heatmap", "histogram", "box"} <= types
     assert "scattergeo" not in types
     # Without the partial bundle, or with another plotly.js version, the full code.
-    assert dashboards.plotly_widget_code(tmp_path / "missing.js") == full
+    assert widget_code.plotly_widget_code(tmp_path / "missing.js") == full
     other = tmp_path / "other.js"
     other.write_text(cartesian.read_text().replace('.version="', '.version="0.', 1))
-    assert dashboards.plotly_widget_code(other) == full
+    assert widget_code.plotly_widget_code(other) == full
 
 
 def test_voila_kernels_import_plotlys_widget_code_from_the_static_file():
@@ -551,33 +545,49 @@ def test_a_port_in_use_is_a_clear_error():
         busy.listen()
         port = busy.getsockname()[1]
         with pytest.raises(CourseError, match=rf"port {port} .* in use.*--port"):
-            dashboards.serve(port=port)
+            server.serve(port=port)
+
+
+def test_the_one_cli_serves_or_remakes_the_thumbnails(monkeypatch):
+    from servicecourse import cli
+
+    calls = []
+    monkeypatch.setattr(server, "serve", lambda **kwargs: calls.append(("serve", kwargs)))
+    monkeypatch.setattr(server, "remake_thumbnails", lambda: calls.append(("thumbnails", {})))
+    assert cli.main(["dashboards", "--thumbnails"]) == 0
+    assert cli.main(["dashboards", "--no-thumbnails", "--preheat", "x=3"]) == 0
+    assert calls == [
+        ("thumbnails", {}),
+        (
+            "serve",
+            {
+                "port": DEFAULTS.dashboards_port,
+                "open_browser": False,
+                "thumbnails": False,
+                "pool_size": DEFAULTS.dashboards_pool_size,
+                "preheat": ["x=3"],
+            },
+        ),
+    ]
+    with pytest.raises(SystemExit):
+        cli.main(["dashboards", "--thumbnails", "--no-thumbnails"])
 
 
 # --- served by Voila, seen in a browser ---------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def voila_server(tmp_path_factory):
     """The real `serve()` in its own process, stopped (kernels and all) whatever happens."""
-    port = _free_port()
+    port = server.free_port()
     log = tmp_path_factory.mktemp("voila") / "serve.log"
     # Thumbnails are tested on their own; made here, they would compete with the tests for CPU.
-    code = (
-        "from servicecourse.classroom import dashboards; "
-        f"dashboards.serve(port={port}, thumbnails=False)"
-    )
+    code = f"from {server.__name__} import serve; serve(port={port}, thumbnails=False)"
     launched = time.monotonic()
     with open(log, "w") as out:
-        server = subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-c", code],
-            cwd=dashboards.repo_root(),
+            cwd=layout().root,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -585,36 +595,36 @@ def voila_server(tmp_path_factory):
     url = f"http://127.0.0.1:{port}/"
     try:
         try:
-            dashboards.wait_until_serving(url, server, timeout=60)
+            server.wait_until_serving(url, process, timeout=60)
         except CourseError as err:
             pytest.fail(f"{err}:\n{log.read_text()}")
         ready = time.monotonic() - launched
-        yield {"url": url, "launched": launched, "ready": ready, "log": log, "server": server}
+        yield {"url": url, "launched": launched, "ready": ready, "log": log, "server": process}
     finally:
-        server.send_signal(signal.SIGTERM)  # serve() turns it into a clean Voila shutdown
+        process.send_signal(signal.SIGTERM)  # serve() turns it into a clean Voila shutdown
         try:
-            server.wait(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
-def _note_first_render(server):
+def _note_first_render(voila_server):
     """Printed with `pytest -s`: how long a teacher waits after launching, kernel included."""
-    if "first_render" not in server:
-        server["first_render"] = time.monotonic() - server["launched"]
+    if "first_render" not in voila_server:
+        voila_server["first_render"] = time.monotonic() - voila_server["launched"]
         print(
-            f"\nlaunch to landing page: {server['ready']:.1f} s; "
-            f"launch to first rendered dashboard: {server['first_render']:.1f} s"
+            f"\nlaunch to landing page: {voila_server['ready']:.1f} s; "
+            f"launch to first rendered dashboard: {voila_server['first_render']:.1f} s"
         )
 
 
-def _wait_until_rendered(page, server):
+def _wait_until_rendered(page, voila_server):
     """Voila shows a spinner while the kernel runs the notebook, then the cells."""
     page.wait_for_selector("#rendered_cells", state="visible", timeout=RENDER_TIMEOUT_MS)
     # The widgets arrive after the cells; a dashboard without widgets would be a static page.
     page.wait_for_selector(".jp-OutputArea-output .jupyter-widgets", timeout=RENDER_TIMEOUT_MS)
-    _note_first_render(server)
+    _note_first_render(voila_server)
     assert "There was an error when executing" not in page.locator("body").inner_text()
     errors = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
     assert errors.count() == 0, "a dashboard shows no errors or warnings: " + " | ".join(
@@ -722,15 +732,15 @@ def test_every_dashboard_renders_offline_and_every_widget_changes_it(
     _wait_until_rendered(page, voila_server)
     assert page.get_by_role("heading", name=dashboard.title).is_visible()
     if page.locator("#rendered_cells .js-plotly-plot").count():
-        page.wait_for_selector(dashboards.FIGURE_DRAWN, timeout=RENDER_TIMEOUT_MS)
+        page.wait_for_selector(thumbnails.FIGURE_DRAWN, timeout=RENDER_TIMEOUT_MS)
     controls = _controls(page)
     assert controls, "a dashboard has controls the learner can move"
     for kind, control, move in controls:
-        before = page.evaluate(dashboards.FINGERPRINT)
+        before = page.evaluate(thumbnails.FINGERPRINT)
         move()
         try:
             page.wait_for_function(
-                f"(before) => ({dashboards.FINGERPRINT})() !== before", arg=before, timeout=20_000
+                f"(before) => ({thumbnails.FINGERPRINT})() !== before", arg=before, timeout=20_000
             )
         except Exception:
             pytest.fail(f"moving the {kind} {control.inner_text()[:60]!r} changed nothing shown")
@@ -743,11 +753,11 @@ def test_every_dashboard_renders_offline_and_every_widget_changes_it(
 @pytest.mark.browser
 def test_thumbnails_are_screenshots_of_the_rendered_dashboard(voila_server, browser, tmp_path):
     dashboard = DASHBOARDS[-1]
-    made = dashboards.write_thumbnails(voila_server["url"], tmp_path, [dashboard], browser=browser)
-    assert made == [dashboards.thumbnail_path(tmp_path, dashboard)]
+    made = thumbnails.write_thumbnails(voila_server["url"], tmp_path, [dashboard], browser=browser)
+    assert made == [thumbnails.thumbnail_path(tmp_path, dashboard)]
     png = made[0].read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 20_000, "a picture, not a blank page"
-    assert dashboards.write_thumbnails(voila_server["url"], tmp_path, [dashboard]) == [], (
+    assert thumbnails.write_thumbnails(voila_server["url"], tmp_path, [dashboard]) == [], (
         "a thumbnail newer than its notebook is kept"
     )
 
@@ -772,14 +782,14 @@ def test_a_class_at_once_gets_every_answer_with_bounded_kernels(voila_server, of
     from kit import dashboard_load
     from playwright.sync_api import expect
 
-    server = psutil.Process(voila_server["server"].pid)
+    voila_process = psutil.Process(voila_server["server"].pid)
     most = {"kernels": 0}
     finished = threading.Event()
 
     def count_kernels():
         while not finished.wait(0.5):
             found = 0
-            for proc in server.children(recursive=True):
+            for proc in voila_process.children(recursive=True):
                 try:
                     found += "ipykernel" in " ".join(proc.cmdline())
                 except psutil.Error:
@@ -811,6 +821,6 @@ def test_a_class_at_once_gets_every_answer_with_bounded_kernels(voila_server, of
     assert [s.errors for s in sessions] == [[]] * CLASS
     assert all(s.complete(2) for s in sessions), sessions
     assert {s.dashboard for s in sessions} == {d.staged_name for d in DASHBOARDS}
-    pools = dashboards.POOL_SIZE * len(DASHBOARDS)
-    assert most["kernels"] <= dashboards.MAX_KERNELS + pools
+    pools = DEFAULTS.dashboards_pool_size * len(DASHBOARDS)
+    assert most["kernels"] <= server.MAX_KERNELS + pools
     assert not page.refused

@@ -6,11 +6,11 @@ through the websocket as widget state, and the browser compiles them again from 
 can draw any widget of the page (about 2 s of a 4 s first render on a 2-core machine).
 
 Loaded as an IPython extension by the kernels Voila starts (``servicecourse dashboards`` stages a
-kernelspec that loads it, see ``dashboards.stage``), this module replaces ``_esm`` with a
+kernelspec that loads it, see ``staging.stage``), this module replaces ``_esm`` with a
 two-line module that imports the same code from Voila's template static folder: a file with a
 versioned URL, which the page has already loaded and run while it booted (a ``<script
 type="module" async>`` of the classroom's template), and which the browser caches for good.
-The static file holds plotly.js's cartesian partial bundle (``dashboards.plotly_widget_code``).
+The static file holds plotly.js's cartesian partial bundle (``widget_code.plotly_widget_code``).
 Nothing changes outside Voila (JupyterLab, nbclient, the book).
 """
 
@@ -22,8 +22,8 @@ import os
 import sys
 from importlib.metadata import version
 
-# The Voila template of the classroom (see dashboards.py) and the file name of plotly's widget
-# code in its static folder.
+# The Voila template of the classroom (templates/voila/, staged by staging.py) and the file
+# name of plotly's widget code in its static folder.
 TEMPLATE_NAME = "servicecourse"
 PLOTLY_WIDGET = "plotly-widget.js"
 _MODULE = "plotly.basewidget"
