@@ -7,7 +7,7 @@ The one-call pipeline::
     result = monitoring.run(readings)         # events and incidents (DEFAULT_CONFIG)
     monitoring.score(result, monitoring.load_labels())   # recall, precision, MTTD, NAB, ...
 
-This module only re-exports the public names. Where things are, in the order data flow:
+This module only re-exports the public names. Where things are, in the order the data flow:
 
 - ``config``: every setting (``DEFAULT_CONFIG``, the time zone, the priority matrix);
 - ``yun_log``: read the Yún log (``fast_parse`` is its optimised twin; ``log_format`` says
