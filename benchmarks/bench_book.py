@@ -24,7 +24,7 @@ from pathlib import Path
 
 from servicecourse.build import book
 from servicecourse.classroom.browser import launch
-from servicecourse.paths import repo_root
+from servicecourse.paths import CourseLayout, layout
 
 LOCAL_REF = re.compile(r'(?:src|href)="([^"#?:]+)')
 PLOTLY_JS = re.compile(r'<script[^>]* src="[./]*_static/(plotly/[^"?]+)')
@@ -36,9 +36,9 @@ def timed(action) -> float:
     return time.perf_counter() - started
 
 
-def clean(root: Path) -> None:
-    for folder in (book.PAGES_DIR, book.CACHE_DIR, "_build"):
-        shutil.rmtree(root / folder, ignore_errors=True)
+def clean(project: CourseLayout) -> None:
+    for folder in (project.pages, project.executed_lessons, project.build_dir):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def page_weight(page: Path, site: Path) -> int:
@@ -85,14 +85,14 @@ def cold_load_seconds(site: Path, page: Path, repeats: int = 3) -> list[float]:
 
 
 def main() -> None:
-    root = repo_root()
+    project = layout()
     quiet = lambda *_: None  # noqa: E731
-    clean(root)
+    clean(project)
     cold = timed(lambda: book.build(log=quiet))
     warm = timed(lambda: book.build(log=quiet))
-    (root / book.DIGEST_FILE).unlink()
+    project.book_inputs_digest.unlink()
     warm_sphinx = timed(lambda: book.build(log=quiet))
-    site = root / book.OUTPUT_DIR
+    site = project.html
     pages = [p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts]
     weights = [page_weight(p, site) for p in pages]
     shared = sum(f.stat().st_size for f in (site / "_static").rglob("*") if f.is_file())

@@ -213,9 +213,9 @@ def parser() -> argparse.ArgumentParser:
 
     # The book's launch buttons (Binder, JupyterHub) open notebooks from this branch.
     def cmd_branch(args) -> int:
-        from .build import book
+        from .build import student
 
-        book.student_branch(repo=Path(args.repo) if args.repo else None, branch=args.name)
+        student.student_branch(repo=Path(args.repo) if args.repo else None, branch=args.name)
         return 0
 
     p = add(

@@ -7,31 +7,32 @@ from __future__ import annotations
 
 import pytest
 
-from servicecourse.paths import repo_root
+from servicecourse.paths import layout
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-AXE = repo_root() / "node_modules" / "axe-core" / "axe.min.js"
+AXE = layout().node_modules / "axe-core" / "axe.min.js"
 
 
 def book_pages() -> list[str]:
-    from servicecourse.build import book
+    from pathlib import Path
 
-    site = repo_root() / book.OUTPUT_DIR
+    from servicecourse.build.student import lesson_path
+
+    project = layout()
+    site = project.html
     # Pages exist only after a build; collect them from the sources the build turns into pages.
     names = ["search.html", "genindex.html"]
     names += [
-        f"{p.relative_to(repo_root()).with_suffix('.html')}"
-        for p in sorted((repo_root() / "book").rglob("*.md"))
+        f"{p.relative_to(project.root).with_suffix('.html')}"
+        for p in sorted(project.book_dir.rglob("*.md"))
     ]
-    names += [f"{book.PAGES_DIR}/{m.name}/{nb.stem}.html" for m, nb in _lessons()]
+    names += [
+        Path(lesson_path(m, nb)).with_suffix(".html").as_posix()
+        for m in project.all_modules()
+        for nb in m.lessons
+    ]
     return [n for n in names if not (site.exists() and (site / n).is_dir())]
-
-
-def _lessons():
-    from servicecourse.paths import all_modules
-
-    return [(m, nb) for m in all_modules() for nb in m.lessons]
 
 
 @pytest.mark.parametrize("page_name", book_pages())

@@ -16,9 +16,9 @@ from conftest import copy_course
 from notebooks import lesson_id, lessons
 
 from servicecourse import grading
-from servicecourse.build import book, leaks
+from servicecourse.build import BookBuildError, book, leaks, pages, plotlyjs, student
 from servicecourse.build import figures as book_figures
-from servicecourse.paths import all_modules
+from servicecourse.paths import all_modules, layout
 
 pytestmark = pytest.mark.slow
 
@@ -37,18 +37,27 @@ def html_pages(site: Path) -> list[Path]:
     return [p for p in site.rglob("*.html") if not p.relative_to(site).parts[0].startswith("_s")]
 
 
+def page_name(module, notebook) -> str:
+    """A lesson's page in the site, relative to it."""
+    return Path(student.lesson_path(module, notebook)).with_suffix(".html").as_posix()
+
+
+def cells(nb) -> list[tuple]:
+    return [(c.cell_type, c.source, c.metadata) for c in nb.cells]
+
+
 @pytest.mark.parametrize("item", LESSONS, ids=lesson_id)
 def test_every_lesson_has_a_page(site, item):
     module, notebook = item
-    page = site / book.PAGES_DIR / module.name / f"{notebook.stem}.html"
+    page = site / page_name(module, notebook)
     assert page.exists(), f"{notebook} is missing from the book"
     assert "Plotly.newPlot" in page.read_text() or "plotly" not in notebook.read_text()
 
 
 @pytest.mark.parametrize("item", LESSONS, ids=lesson_id)
-def test_exercise_cells_show_what_learners_receive(site, released, root, item):
+def test_exercise_cells_show_what_learners_receive(site, released, item):
     module, notebook = item
-    page = nbformat.read(root / book.PAGES_DIR / module.name / notebook.name, as_version=4)
+    page = nbformat.read(pages.page_path(layout().pages, module, notebook), as_version=4)
     release = nbformat.read(released / module.name / notebook.name, as_version=4)
     assert [c.source for c in page.cells] == [c.source for c in release.cells]
     for cell in page.cells:
@@ -66,13 +75,39 @@ def test_exercise_cells_show_what_learners_receive(site, released, root, item):
 @pytest.mark.parametrize("item", LESSONS, ids=lesson_id)
 def test_download_button_gives_the_student_notebook(site, released, item):
     module, notebook = item
-    page = (site / book.PAGES_DIR / module.name / f"{notebook.stem}.html").read_text()
-    link = f"_sources/{book.PAGES_DIR}/{module.name}/{notebook.name}"
+    page = (site / page_name(module, notebook)).read_text()
+    link = f"_sources/{student.lesson_path(module, notebook)}"
     assert link in page, "the page offers its notebook for download"
     downloaded = nbformat.read(site / link, as_version=4)
     release = nbformat.read(released / module.name / notebook.name, as_version=4)
     assert [c.source for c in downloaded.cells] == [c.source for c in release.cells]
     assert not any(c.get("outputs") for c in downloaded.cells), "a fresh notebook to work in"
+
+
+@pytest.mark.parametrize("item", LESSONS, ids=lesson_id)
+def test_one_student_version_the_download_is_the_student_branch_notebook(
+    site, student_repo, released, item
+):
+    """The book's download, the student branch's notebook and nbgrader's release of a lesson
+    are one notebook: the same cells (type, source, metadata) and notebook metadata."""
+    module, notebook = item
+    path = student.lesson_path(module, notebook)
+    downloaded = nbformat.read(site / "_sources" / path, as_version=4)
+    in_branch = nbformat.reads(
+        subprocess.run(
+            ["git", "-C", str(student_repo), "show", f"{student.STUDENT_BRANCH}:{path}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout,
+        as_version=4,
+    )
+    release = nbformat.read(released / module.name / notebook.name, as_version=4)
+    for other, what in ((in_branch, "the student branch"), (release, "nbgrader's release")):
+        assert cells(downloaded) == cells(other), f"the download differs from {what}"
+        assert downloaded.metadata == other.metadata, f"the download differs from {what}"
+    published = student.student_notebook(module, notebook)
+    assert (site / "_sources" / path).read_bytes() == published.read_bytes()
 
 
 def test_no_solution_or_hidden_test_in_the_site(site):
@@ -129,13 +164,14 @@ def test_plotly_bundles_are_the_version_the_python_package_draws_for(site):
     import plotly
 
     python = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    version = book_figures.bundle_version(python)
+    assert plotlyjs.full_bundle() == python
+    version = plotlyjs.bundle_version(python)
     for name in book_figures.BUNDLES:
-        assert book_figures.bundle_version(site / "_static" / name) == version, name
-    cartesian = book_figures.bundle_traces(site / "_static" / book_figures.BUNDLES[0])
+        assert plotlyjs.bundle_version(site / "_static" / name) == version, name
+    cartesian = plotlyjs.bundle_traces(site / "_static" / book_figures.CARTESIAN)
     assert {"scatter", "bar", "heatmap", "histogram", "box"} <= cartesian
     assert "scattergl" not in cartesian and "sunburst" not in cartesian
-    full = book_figures.bundle_traces(site / "_static" / book_figures.BUNDLES[-1])
+    full = plotlyjs.bundle_traces(site / "_static" / book_figures.FULL)
     assert cartesian < full and len(full) > 40
 
 
@@ -155,7 +191,7 @@ def test_every_figure_draws_offline_with_its_bundle(site, served_site, offline_p
     errors = []
     page.on("pageerror", lambda error: errors.append(f"{error.message} at {error.stack}"))
     for module, notebook in LESSONS:
-        name = f"{book.PAGES_DIR}/{module.name}/{notebook.stem}.html"
+        name = page_name(module, notebook)
         text = (site / name).read_text()
         expected = text.count('class="plotly-graph-div"') + sum(
             state.count('class=\\"plotly-graph-div\\"') for state in WIDGET_STATE.findall(text)
@@ -217,8 +253,8 @@ def test_failing_notebook_fails_the_build(tmp_path, monkeypatch, root):
     )
     nbformat.write(nb, fake / "modules" / "01_broken" / "lesson.ipynb")
     monkeypatch.setenv("SERVICECOURSE_ROOT", str(fake))
-    with pytest.raises(book.BookBuildError, match=r"01_broken/lesson.ipynb failed to execute"):
-        book.generate_pages(log=lambda *_: None)
+    with pytest.raises(BookBuildError, match=r"01_broken/lesson.ipynb failed to execute"):
+        pages.generate_pages(log=lambda *_: None)
 
 
 def test_warm_rebuild_does_nothing(site):
@@ -235,9 +271,9 @@ def test_module_without_lessons_releases_nothing(tmp_path):
 
 def test_instructor_edition_is_separate_and_never_public(site):
     edition = book.build_instructor(log=lambda *_: None)
-    assert edition.is_relative_to(site.parent.parent / book.INSTRUCTOR_DIR)
+    assert edition.is_relative_to(layout().instructor_html)
     secrets = leaks.secret_lines(all_modules())
-    assert leaks.find_in_tree(edition / book.PAGES_DIR, secrets), "teachers see the solutions"
+    assert leaks.find_in_tree(edition / layout().pages.name, secrets), "teachers see solutions"
     assert book.INSTRUCTOR_BANNER in (edition / "book" / "intro.html").read_text()
     assert not site.is_relative_to(edition.parent.parent), "the public site is elsewhere"
     assert not leaks.find_in_tree(site, secrets)
@@ -268,10 +304,11 @@ ENVIRONMENT_FILES = {"README.md", "LICENSE", "pyproject.toml", "requirements.txt
 
 
 @pytest.fixture(scope="module")
-def student_repo(tmp_path_factory, released) -> Path:
+def student_repo(tmp_path_factory, site) -> Path:
+    """The branch `servicecourse branch` writes, from the release the book's build published."""
     repo = tmp_path_factory.mktemp("student-repo")
     subprocess.run(["git", "init", "--quiet", str(repo)], check=True)
-    book.write_student_branch(release=released, repo=repo, log=lambda *_: None)
+    student.write_student_branch(repo=repo, log=lambda *_: None)
     return repo
 
 
@@ -325,7 +362,7 @@ def launch_targets(page: Path) -> dict[str, tuple[str, str]]:
     return targets
 
 
-def branch_files(repo: Path, branch: str = book.STUDENT_BRANCH) -> list[str]:
+def branch_files(repo: Path, branch: str = student.STUDENT_BRANCH) -> list[str]:
     done = subprocess.run(
         ["git", "-C", str(repo), "ls-tree", "-r", "--name-only", branch],
         capture_output=True,
@@ -342,11 +379,11 @@ def test_launch_buttons_open_student_notebooks_of_the_student_branch(
     files = set(branch_files(student_repo))
     opened = set()
     for module, notebook in LESSONS:
-        page = launch_site / book.PAGES_DIR / module.name / f"{notebook.stem}.html"
+        page = launch_site / page_name(module, notebook)
         targets = launch_targets(page)
         assert set(targets) == {"binder", "jupyterhub"}, f"{page.name}: {targets}"
         for provider, (branch, path) in targets.items():
-            assert branch == book.STUDENT_BRANCH, provider
+            assert branch == student.STUDENT_BRANCH, provider
             assert path in files, f"{provider} opens {path}, which the student branch lacks"
             copy = tmp_path / f"{provider}-{Path(path).name}"
             copy.write_bytes(
@@ -368,12 +405,14 @@ def test_launch_buttons_open_student_notebooks_of_the_student_branch(
     assert opened == notebooks, "every notebook of the branch is a lesson's, and the other way"
 
 
-def test_student_branch_holds_student_notebooks_and_their_environment_only(student_repo, released):
+def test_student_branch_holds_student_notebooks_and_their_environment_only(student_repo):
+    project = layout()
+    folders = {project.pages.name, project.package_dir.name, project.datasets_dir.name}
     files = branch_files(student_repo)
     for path in files:
         top = path.split("/")[0]
-        assert top in {book.PAGES_DIR, *book.STUDENT_FOLDERS} or path in ENVIRONMENT_FILES, path
-        assert top == book.PAGES_DIR or not path.endswith(".ipynb"), path
+        assert top in folders or path in ENVIRONMENT_FILES, path
+        assert top == project.pages.name or not path.endswith(".ipynb"), path
     assert ENVIRONMENT_FILES <= set(files)
     requirements = subprocess.run(
         ["git", "-C", str(student_repo), "show", "student:requirements.txt"],
@@ -387,7 +426,7 @@ def test_student_branch_holds_student_notebooks_and_their_environment_only(stude
         ["git", "-C", str(student_repo), "status", "--porcelain"], capture_output=True, text=True
     )
     assert status.stdout == "", "the work tree is untouched"
-    again = book.write_student_branch(release=released, repo=student_repo, log=lambda *_: None)
+    again = student.write_student_branch(repo=student_repo, log=lambda *_: None)
     head = subprocess.run(
         ["git", "-C", str(student_repo), "rev-parse", "student"], capture_output=True, text=True
     )
@@ -400,8 +439,8 @@ def test_student_branch_refuses_a_solution(student_repo, released, tmp_path):
     module, notebook = LESSONS[0]
     source = nbformat.read(notebook, as_version=4)
     nbformat.write(source, tampered / module.name / notebook.name)
-    with pytest.raises(book.BookBuildError, match="solutions or hidden tests"):
-        book.write_student_branch(release=tampered, repo=student_repo, branch="tampered")
+    with pytest.raises(BookBuildError, match="solutions or hidden tests"):
+        student.write_student_branch(release=tampered, repo=student_repo, branch="tampered")
     assert (
         "tampered"
         not in subprocess.run(
@@ -421,7 +460,7 @@ def test_a_student_notebook_runs_from_a_checkout_of_the_branch(student_repo, tmp
     )
     subprocess.run(["tar", "-x", "-C", str(checkout)], input=archive.stdout, check=True)
     module, notebook = LESSONS[0]
-    path = checkout / book.PAGES_DIR / module.name / notebook.name
+    path = checkout / student.lesson_path(module, notebook)
     nb = nbformat.read(path, as_version=4)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("PYTHONPATH", str(checkout))  # as `pip install -e .` would

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from notebooks import lesson_id, lessons
 
-from servicecourse.build import book
+from servicecourse.build import pages
 
 LESSONS = lessons()
 
@@ -38,7 +38,7 @@ def test_notebooks_are_committed_without_outputs(root):
 @pytest.mark.parametrize("item", LESSONS, ids=lesson_id)
 def test_source_executes_with_solutions(item):
     module, notebook = item
-    executed = book.executed(module, notebook, log=lambda *_: None)
+    executed = pages.executed(module, notebook, log=lambda *_: None)
     errors = [
         out
         for cell in executed.cells

@@ -5,8 +5,9 @@ else on a page. So each page gets no plotly.js at all when it has no figure, and
 first bundle of ``servicecourse_plotly_bundles`` (smallest first: plotly's official cartesian
 partial bundle, then the full one) that has every trace type the page's figures use. The
 trace types are read from the figures' JSON in the rendered page, including figures inside
-widget outputs; the trace types a bundle has are read from the bundle itself. A page whose
-figures no allowed bundle can draw fails the build and names the page and the trace types.
+widget outputs; the trace types a bundle has are read from the bundle itself (by
+:mod:`.plotlyjs`). A page whose figures no allowed bundle can draw fails the build and names
+the page and the trace types.
 
 plotly.js is loaded with ``defer``, followed by ``figures.js`` (book/assets), which draws the
 figures that ``plotting.BookRenderer`` queued and adapts them to the theme's light and dark mode,
@@ -18,21 +19,22 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
 from pathlib import Path
 
 from sphinx.errors import ExtensionError
 
-# Smallest first; book.vendor_assets copies them into the static folder (book/_vendor).
-BUNDLES = ("plotly/plotly-cartesian.min.js", "plotly/plotly.min.js")
+from .plotlyjs import bundle_traces
+
+# The bundles' names in the static folder, where assets.vendor_assets copies them; smallest first.
+CARTESIAN = "plotly/plotly-cartesian.min.js"
+FULL = "plotly/plotly.min.js"
+BUNDLES = (CARTESIAN, FULL)
 FIGURES_JS = "figures.js"
 FIGURES_CSS = "figures.css"
 # Before the theme's own scripts in the page, as the site-wide plotly.js used to be.
 PRIORITY = 200
 
 _NEW_PLOT = re.compile(r'Plotly\.newPlot\(\s*"[^"]*",\s*')
-_TRACE_MODULE = re.compile(r'moduleType:"trace",name:"(\w+)"')
-_VERSION = re.compile(r"plotly\.js (?:\([^)]*\) )?v(\d+\.\d+\.\d+)")
 
 
 class FigureError(ExtensionError):
@@ -79,21 +81,6 @@ def page_trace_types(body: str, scripts: list[str]) -> set[str]:
             if "Plotly.newPlot" in text:
                 found |= trace_types(text)
     return found
-
-
-@cache
-def bundle_traces(path: Path) -> frozenset[str]:
-    """Trace types a plotly.js bundle registers, read from its code."""
-    return frozenset(_TRACE_MODULE.findall(path.read_text(encoding="utf-8")))
-
-
-def bundle_version(path: Path) -> str:
-    """The plotly.js version in the bundle's licence header."""
-    with path.open(encoding="utf-8") as head:
-        found = _VERSION.search(head.read(400))
-    if not found:
-        raise FigureError(f"{path} does not look like a plotly.js bundle")
-    return found.group(1)
 
 
 def choose_bundle(types: set[str], bundles: list[tuple[str, Path]], page: str = "") -> str:
