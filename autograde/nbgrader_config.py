@@ -20,11 +20,9 @@ c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 
 c.CourseDirectory.root = str(COURSE.root)
 c.CourseDirectory.course_id = "servicecourse"
-c.CourseDirectory.source_directory = "source"
-c.CourseDirectory.release_directory = "release"
-c.CourseDirectory.submitted_directory = "submitted"
-c.CourseDirectory.autograded_directory = "autograded"
-c.CourseDirectory.feedback_directory = "feedback"
+# nbgrader's folder names, the ones GradingCourse.folder() builds paths with.
+for step in GradingCourse.STEPS:
+    setattr(c.CourseDirectory, f"{step}_directory", step)
 # SQLite by default; a shared PostgreSQL gradebook (several instructors on one hub) by URL,
 # e.g. postgresql+psycopg://grader@127.0.0.1:5432/servicecourse.
 c.CourseDirectory.db_url = COURSE.gradebook_url()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from .paths import DEFAULTS, CourseError, all_modules, find_module, layout
@@ -54,61 +55,40 @@ def cmd_collect(args) -> int:
 
 
 def cmd_autograde(args) -> int:
-    import os
-
     from . import grading
-    from .grading import intake, pipeline, reports
+    from .grading import reports
 
-    if args.db:
-        os.environ["SERVICECOURSE_GRADEBOOK_URL"] = args.db  # read by autograde/nbgrader_config.py
     if not args.modules and not args.all:
         raise CourseError("name the module to grade (e.g. `autograde 03_basics`) or use --all")
-    modules = _modules(args)
-    course = layout().grading.root
-    if (args.submissions or args.moodle_zip) and len(modules) != 1:
-        raise CourseError("--submissions and --moodle-zip bring in one module: name exactly one")
-    students = args.student or None
-    if args.submissions:
-        imported = grading.import_submissions(Path(args.submissions), modules[0])
-        print(f"imported {len(imported)} submission(s) from {args.submissions}")
-    if args.moodle_zip:
-        imported = intake.import_moodle_zip(Path(args.moodle_zip), modules[0], course)
-        print(
-            f"imported {len(imported)} learner(s) from {args.moodle_zip}; "
-            f"ids and names are kept in {course / intake.STUDENTS_FILE}"
-        )
-    limits = pipeline.Limits(
-        cell_seconds=args.cell_timeout,
-        notebook_seconds=args.notebook_timeout,
-        memory_mb=args.memory_mb,
-    )
-    run = pipeline.grade_class(
-        modules,
-        course,
-        students=students,
+    result = grading.grade_a_class(
+        _modules(args),
+        layout().grading.root,
+        submissions=Path(args.submissions) if args.submissions else None,
+        moodle_zip=Path(args.moodle_zip) if args.moodle_zip else None,
+        gradebook_url=args.db,
+        report_dir=Path(args.report) if args.report else None,
+        students=args.student or None,
         notebook=args.notebook,
         workers=args.workers,
-        limits=limits,
+        limits=replace(
+            DEFAULTS.grading,
+            cell_seconds=args.cell_timeout,
+            notebook_seconds=args.notebook_timeout,
+            memory_mb=args.memory_mb,
+        ),
         use_sandbox=not args.no_sandbox,
         force=args.force,
         progress=not args.no_progress,
     )
-    print(reports.summary_table(run))
-    graded = sorted({(o.module, o.student) for o in run.graded})
-    for module in {m for m, _ in graded}:
-        grading.feedback(find_module(module), students=[s for m, s in graded if m == module])
-    out = Path(args.report) if args.report else course / "reports"
-    page = reports.class_summary(run, course, out)
-    grading.export(out / "grades.csv")
-    for module in sorted({o.module for o in run.outcomes}):
-        grades = reports.module_grades(module, course)
-        sheet, left_out = reports.write_moodle_csv(grades, course, out / f"{module}_moodle.csv")
+    print(reports.summary_table(result.run))
+    for module, sheet in result.moodle_sheets.items():
         print(f"Moodle grading worksheet: {sheet}")
-        if left_out:
-            print(f"  not in it (not imported from Moodle): {', '.join(left_out)}")
-    print(f"feedback in {course / 'feedback'}; nbgrader CSV {out / 'grades.csv'}")
-    print(f"class summary: {page}")
-    return 1 if run.not_graded else 0
+        if result.not_in_moodle[module]:
+            left_out = ", ".join(result.not_in_moodle[module])
+            print(f"  not in it (not imported from Moodle): {left_out}")
+    print(f"feedback in {result.feedback_dir}; nbgrader CSV {result.grades_csv}")
+    print(f"class summary: {result.summary_page}")
+    return 1 if result.run.not_graded else 0
 
 
 def cmd_feedback(args) -> int:
@@ -152,24 +132,19 @@ def cmd_dashboards(args) -> int:
 
 
 def cmd_datasets(args) -> int:
-    from .datasets import GENERATORS, RAW_GENERATORS
-    from .paths import datasets_dir
+    from . import datasets
 
-    stale = []
-    for name, generator in [*GENERATORS.items(), *RAW_GENERATORS.items()]:
-        target = datasets_dir() / f"{name}{generator.suffix}"
-        text = generator.text()
-        if args.write:
-            target.write_text(text, encoding="utf-8")
-            print(f"wrote {target} (seed {generator.seed})")
-        elif not target.exists() or target.read_text(encoding="utf-8") != text:
-            stale.append(name)
+    if args.write:
+        for target, seed in datasets.write_all():
+            print(f"wrote {target} (seed {seed})")
+        return 0
+    stale = datasets.stale()
     if stale:
         print("differ from their generators: " + ", ".join(stale) + " (run `datasets --write`)")
         return 1
-    if not args.write:
-        raw = f" (and {len(RAW_GENERATORS)} raw file(s))" if RAW_GENERATORS else ""
-        print(f"{len(GENERATORS)} synthetic dataset(s) match their generators{raw}")
+    raw = datasets.RAW_GENERATORS
+    extra = f" (and {len(raw)} raw file(s))" if raw else ""
+    print(f"{len(datasets.GENERATORS)} synthetic dataset(s) match their generators{extra}")
     return 0
 
 
@@ -257,12 +232,28 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         help="parallel workers (default: one per CPU, fewer if memory is short)",
     )
-    p.add_argument("--cell-timeout", type=int, default=60, help="seconds one cell may run")
-    p.add_argument("--notebook-timeout", type=int, default=600, help="seconds one notebook may run")
+    limits = DEFAULTS.grading
     p.add_argument(
-        "--memory-mb", type=int, default=2048, help="memory (address space) one notebook may use"
+        "--cell-timeout", type=int, default=limits.cell_seconds, help="seconds one cell may run"
     )
-    p.add_argument("--db", metavar="URL", help="gradebook URL (default: autograde/gradebook.db)")
+    p.add_argument(
+        "--notebook-timeout",
+        type=int,
+        default=limits.notebook_seconds,
+        help="seconds one notebook may run",
+    )
+    p.add_argument(
+        "--memory-mb",
+        type=int,
+        default=limits.memory_mb,
+        help="memory (address space) one notebook may use",
+    )
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        help="gradebook URL (default: the course config's: $SERVICECOURSE_GRADEBOOK_URL or "
+        "autograde/gradebook.db)",
+    )
     p.add_argument("--force", action="store_true", help="regrade learners already graded")
     p.add_argument(
         "--no-sandbox",
@@ -286,7 +277,7 @@ def parser() -> argparse.ArgumentParser:
         "your answers) and open JupyterLab there, with nbgrader's Validate button.",
     )
     p.add_argument("--dir", help="workspace folder (default: work/ in the project)")
-    p.add_argument("--port", type=int, default=8888)
+    p.add_argument("--port", type=int, default=DEFAULTS.lab_port)
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
 
     p = add(

@@ -157,6 +157,10 @@ class CourseLayout:
 
     root: Path
 
+    # The package's rooms for instructors; everything else in it is the learner's toolbox, which
+    # lessons import and which never imports these.
+    TOOLING_ROOMS = ("build", "classroom", "grading")
+
     @property
     def modules_dir(self) -> Path:
         return self.root / "modules"

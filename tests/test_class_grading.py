@@ -26,8 +26,9 @@ from conftest import copy_course
 
 from servicecourse import grading
 from servicecourse.build import leaks
-from servicecourse.grading import intake, pipeline, reports, sandbox
-from servicecourse.paths import find_module, repo_root
+from servicecourse.grading import intake, journal, pipeline, reports, sandbox
+from servicecourse.grading.journal import Outcome
+from servicecourse.paths import GradingCourse, GradingLimits, find_module, repo_root
 
 pytestmark = [
     pytest.mark.slow,
@@ -38,7 +39,7 @@ pytestmark = [
 
 MODULE = find_module("01_intro")
 LESSON = MODULE.lessons[0]
-QUICK = pipeline.Limits(cell_seconds=15, notebook_seconds=120, memory_mb=1536)
+QUICK = GradingLimits(cell_seconds=15, notebook_seconds=120, memory_mb=1536)
 
 
 def answered() -> nbformat.NotebookNode:
@@ -339,7 +340,7 @@ def test_feedback_and_reports_hide_hidden_tests(hostile_class, tmp_path):
 def test_class_summary_shows_distribution_failures_and_reasons(hostile_class, tmp_path):
     course, run = hostile_class
     run = pipeline.ClassRun(
-        run.outcomes + [pipeline.Outcome(MODULE.name, "ghost", False, "no submission")],
+        run.outcomes + [Outcome(MODULE.name, "ghost", False, "no submission")],
         run.workers,
         run.seconds,
     )
@@ -384,10 +385,10 @@ GRADE_SCRIPT = """
 import sys
 from pathlib import Path
 from servicecourse.grading import pipeline
-from servicecourse.paths import find_module
+from servicecourse.paths import GradingLimits, find_module
 if __name__ == "__main__":
     pipeline.grade_class([find_module("01_intro")], Path(sys.argv[1]), workers=2,
-                         limits=pipeline.Limits(cell_seconds=30), progress=False)
+                         limits=GradingLimits(cell_seconds=30), progress=False)
 """
 
 
@@ -395,7 +396,7 @@ def test_sigkill_then_rerun_finishes_the_class_without_double_counting(tmp_path)
     course = _small_class(tmp_path, 6)
     script = tmp_path / "grade.py"
     script.write_text(GRADE_SCRIPT)
-    journal = course / pipeline.STATE_DIR / MODULE.name
+    journal = GradingCourse(course).state / MODULE.name
     proc = subprocess.Popen([sys.executable, str(script), str(course)], start_new_session=True)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and len(list(journal.glob("*.json"))) < 1:
@@ -427,11 +428,11 @@ def test_regrade_one_student_and_one_notebook(tmp_path):
     pipeline.grade_class([MODULE], course, workers=2, limits=QUICK, progress=False)
     assert _auto_total(course, "s01") == 0
     _write(course, "s01", answered())  # the learner fixed the work and resubmitted
-    untouched = pipeline._journal(course, MODULE.name, "s00").stat().st_mtime_ns
+    untouched = journal.entry_path(course, MODULE.name, "s00").stat().st_mtime_ns
     run = pipeline.grade_class([MODULE], course, students=["s01"], progress=False, limits=QUICK)
     assert [o.student for o in run.outcomes] == ["s01"]
     assert _auto_total(course, "s01") == _auto_max(course, "s00")
-    assert pipeline._journal(course, MODULE.name, "s00").stat().st_mtime_ns == untouched
+    assert journal.entry_path(course, MODULE.name, "s00").stat().st_mtime_ns == untouched
     run = pipeline.grade_class(
         [MODULE], course, students=["s00"], notebook=LESSON.stem, progress=False, limits=QUICK
     )
@@ -568,12 +569,24 @@ def postgres():
 
 
 def test_postgresql_gradebook_shared_by_two_instructors(tmp_path, postgres, monkeypatch):
-    monkeypatch.setenv("SERVICECOURSE_GRADEBOOK_URL", postgres)
+    # The first instructor names the gradebook (as `--db` does); the second has it in the
+    # environment, which the course config reads.
     first = _small_class(tmp_path / "a", 2)
-    run = pipeline.grade_class([MODULE], first, workers=2, limits=QUICK, progress=False)
-    assert len(run.graded) == 2
+    GradingCourse(first).gradebook.unlink(missing_ok=True)  # releasing made a local one
+    result = grading.grade_a_class(
+        [MODULE],
+        first,
+        gradebook_url=postgres,
+        workers=2,
+        limits=QUICK,
+        progress=False,
+        log=lambda *_: None,
+    )
+    assert len(result.run.graded) == 2
     assert not (first / "gradebook.db").exists()
+    assert result.grades_csv.read_text().count("s0") >= 2
     # A second instructor's course folder on the same hub sees the same grades.
+    monkeypatch.setenv("SERVICECOURSE_GRADEBOOK_URL", postgres)
     second = copy_course(tmp_path / "b")
     grades = reports.module_grades(MODULE.name, second)
     assert sorted(grades.students.student) == ["s00", "s01"]

@@ -26,10 +26,13 @@ _SETUP_CELL = "from servicecourse import plotting as _p\n_p.use_book_renderer()\
 
 
 def execution_key(notebook: Path) -> str:
-    """Changes whenever the notebook, the package, the data or the pinned libraries change."""
+    """Changes whenever the notebook, the learner's toolbox, the data or the pinned libraries
+    change; the instructor's tooling (build, classroom, grading) is not what lessons run."""
     project = layout()
-    inputs = [notebook, project.requirements_lock]
-    inputs += files(project.package_dir, "*.py") + files(project.datasets_dir, "*")
+    tooling = {project.package_dir / room for room in project.TOOLING_ROOMS}
+    toolbox = [p for p in files(project.package_dir, "*.py") if not tooling & set(p.parents)]
+    inputs = [notebook, project.requirements_lock, *toolbox]
+    inputs += files(project.datasets_dir, "*")
     return digest([p for p in inputs if p.exists()], project.root)
 
 

@@ -14,7 +14,16 @@ import pandas as pd
 from ..paths import CourseError, datasets_dir
 from .generators import GENERATORS, RAW_GENERATORS
 
-__all__ = ["GENERATORS", "RAW_GENERATORS", "available", "card_path", "load", "path"]
+__all__ = [
+    "GENERATORS",
+    "RAW_GENERATORS",
+    "available",
+    "card_path",
+    "load",
+    "path",
+    "stale",
+    "write_all",
+]
 
 
 def available() -> list[str]:
@@ -41,3 +50,26 @@ def load(name: str, **read_csv_options) -> pd.DataFrame:
     if generator is not None and "parse_dates" not in read_csv_options:
         read_csv_options["parse_dates"] = list(generator.date_columns)
     return pd.read_csv(path(name), **read_csv_options)
+
+
+def _generated_files():
+    for name, generator in [*GENERATORS.items(), *RAW_GENERATORS.items()]:
+        yield name, generator, datasets_dir() / f"{name}{generator.suffix}"
+
+
+def stale() -> list[str]:
+    """Synthetic datasets whose committed file is not what their seeded generator makes."""
+    return [
+        name
+        for name, generator, target in _generated_files()
+        if not target.exists() or target.read_text(encoding="utf-8") != generator.text()
+    ]
+
+
+def write_all() -> list[tuple[Path, int]]:
+    """Regenerate every synthetic dataset from its seed; the files written and their seeds."""
+    written = []
+    for _, generator, target in _generated_files():
+        target.write_text(generator.text(), encoding="utf-8")
+        written.append((target, generator.seed))
+    return written

@@ -19,9 +19,9 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 from traitlets.config.loader import PyFileConfigLoader
 
-from ..paths import CourseError, Module, layout
+from ..paths import CourseError, GradingCourse, Module, layout
 
-CONFIG_FILE = "nbgrader_config.py"
+CONFIG_FILE = GradingCourse.CONFIG_FILE
 
 
 class HideHiddenTestOutput(NbGraderPreprocessor):
@@ -53,21 +53,30 @@ class HideHiddenTestOutput(NbGraderPreprocessor):
 
 def load_config(course: Path | None = None):
     course = course or layout().grading.root
-    config_path = course / CONFIG_FILE
+    config_path = GradingCourse(course).config
     if not config_path.exists():
         raise CourseError(f"{config_path} is missing: this folder is not an nbgrader course")
     return PyFileConfigLoader(CONFIG_FILE, path=str(course)).load_config()
 
 
-def course_api(course: Path | None = None) -> NbGraderAPI:
-    # nbgrader runs `alembic` as a program: it must find the one of this environment.
+def put_environment_on_path() -> None:
+    """nbgrader runs `alembic` as a program: it must find the one of this environment."""
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    return NbGraderAPI(config=load_config(course))
 
 
-def _check(result: dict, what: str) -> None:
+def course_api(course: Path | None = None, gradebook_url: str | None = None) -> NbGraderAPI:
+    """nbgrader's API on the course; ``gradebook_url`` replaces the config's gradebook."""
+    put_environment_on_path()
+    config = load_config(course)
+    if gradebook_url:
+        config.CourseDirectory.db_url = gradebook_url
+    return NbGraderAPI(config=config)
+
+
+def check_result(result: dict, what: str) -> None:
+    """nbgrader's API answers with a dict; a failure becomes an error the user can read."""
     if not result.get("success"):
         detail = (result.get("error") or "").strip().splitlines()
         last = detail[-1] if detail else "no detail"
@@ -83,36 +92,34 @@ def release(
     for module in modules:
         if not module.lessons:
             continue  # nothing to release until the module has a lesson
-        _check(
+        check_result(
             api.generate_assignment(module.name), f"generating the student version of {module.name}"
         )
         if exchange:
-            _check(api.release_assignment(module.name), f"releasing {module.name} to the exchange")
+            check_result(
+                api.release_assignment(module.name), f"releasing {module.name} to the exchange"
+            )
         released.append(
-            Path(api.coursedir.format_path(api.coursedir.release_directory, ".", module.name))
+            GradingCourse(Path(api.coursedir.root)).folder("release", module=module.name)
         )
     return released
 
 
 def collect(module: Module, course: Path | None = None) -> None:
-    _check(course_api(course).collect(module.name), f"collecting {module.name}")
+    check_result(course_api(course).collect(module.name), f"collecting {module.name}")
 
 
 def import_submissions(folder: Path, module: Module, course: Path | None = None) -> list[str]:
     """Copy ``folder/<student>/<module>/*.ipynb`` or ``folder/<student>/*.ipynb`` to submitted/."""
     if not folder.is_dir():
         raise CourseError(f"submissions folder {folder} does not exist")
-    api = course_api(course)
+    folders = GradingCourse(Path(course_api(course).coursedir.root))
     students = []
     for student_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
         source = student_dir / module.name if (student_dir / module.name).is_dir() else student_dir
         if not any(source.glob("*.ipynb")):
             continue
-        target = Path(
-            api.coursedir.format_path(
-                api.coursedir.submitted_directory, student_dir.name, module.name
-            )
-        )
+        target = folders.folder("submitted", student_dir.name, module.name)
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(source, target)
@@ -138,7 +145,8 @@ class GradingReport:
         return "\n".join(lines)
 
 
-def _reason(result: dict) -> str:
+def failure_reason(result: dict) -> str:
+    """Why nbgrader could not grade or give feedback to one learner, in a line."""
     text = (result.get("error") or "") + "\n" + (result.get("log") or "")
     if "NotJSONError" in text or "Notebook does not appear to be JSON" in text:
         return "a notebook is not valid JSON (damaged file); ask the student to submit again"
@@ -151,44 +159,31 @@ def submitted_students(module: Module, course: Path | None = None) -> list[str]:
     return sorted(api.get_submitted_students(module.name))
 
 
-def autograde(
-    module: Module, course: Path | None = None, students: list[str] | None = None, **options
-) -> GradingReport:
-    """Grade a module's submissions through the class pipeline (parallel, sandboxed, resumable)."""
-    from .pipeline import grade_class
-
-    options.setdefault("progress", False)
-    run = grade_class([module], course, students=students, **options)
-    report = GradingReport(module.name)
-    for outcome in run.outcomes:
-        if outcome.graded:
-            report.graded.append(outcome.student)
-        else:
-            report.failed[outcome.student] = outcome.reason
-    return report
-
-
-def _has_assignment(api: NbGraderAPI, name: str) -> bool:
+def has_assignment(api: NbGraderAPI, name: str) -> bool:
+    """Whether the gradebook knows the module (it must, before anyone is graded)."""
     with api.gradebook as gb:
         return any(a.name == name for a in gb.assignments)
 
 
 def feedback(
-    module: Module, course: Path | None = None, students: list[str] | None = None
+    module: Module,
+    course: Path | None = None,
+    students: list[str] | None = None,
+    gradebook_url: str | None = None,
 ) -> GradingReport:
-    api = course_api(course)
+    api = course_api(course, gradebook_url)
     report = GradingReport(module.name)
     for student in students or sorted(api.get_autograded_students(module.name)):
         result = api.generate_feedback(module.name, student)
         if result.get("success"):
             report.graded.append(student)
         else:
-            report.failed[student] = _reason(result)
+            report.failed[student] = failure_reason(result)
     return report
 
 
-def export(to: Path, course: Path | None = None) -> Path:
-    api = course_api(course)
+def export(to: Path, course: Path | None = None, gradebook_url: str | None = None) -> Path:
+    api = course_api(course, gradebook_url)
     plugin = CsvExportPlugin(parent=api)
     plugin.to = str(to)
     with api.gradebook as gb:

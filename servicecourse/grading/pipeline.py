@@ -5,10 +5,11 @@ Why this shape:
 - nbgrader grades one submission at a time; a class on a 2-core machine waits on kernel
   start-up and imports. Workers (separate processes, each with its own NbGraderAPI) grade
   different learners at once; the gradebook is a database, so they share it safely.
-- A run can be stopped at any moment, even by SIGKILL. A learner counts as done only when a
-  journal file is written *after* nbgrader has committed the grades, atomically. A re-run
-  re-grades whatever has no journal entry for the current submission (same digest) and skips
-  the rest; nbgrader keys grades by learner, notebook and cell, so nothing counts twice.
+- A run can be stopped at any moment, even by SIGKILL (:mod:`.journal`): a re-run re-grades
+  whatever has no journal entry for the current submission and skips the rest; nbgrader keys
+  grades by learner, notebook and cell, so nothing counts twice.
+- Planning (:func:`plan_class`: who needs grading, after intake's repairs) is apart from running
+  (:func:`run_plan`: the workers), so each can be read and tested on its own.
 - One learner's broken or hostile notebook only affects that learner: the sandbox contains the
   code, and an exception in a worker becomes a reason in the summary.
 """
@@ -16,49 +17,20 @@ Why this shape:
 from __future__ import annotations
 
 import ctypes
-import fcntl
-import hashlib
-import json
 import os
 import signal
 import sys
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from ..paths import CourseError, Module, layout
+from ..paths import DEFAULTS, CourseError, GradingCourse, GradingLimits, Module, layout
 from . import course as nbg
 from . import intake, sandbox
-
-STATE_DIR = ".grading"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one learner's notebook may use while it is graded."""
-
-    cell_seconds: int = 60
-    notebook_seconds: int = 600
-    memory_mb: int = 2048
-    file_size_mb: int = 64
-
-
-@dataclass
-class Outcome:
-    """What happened to one learner's submission of one module."""
-
-    module: str
-    student: str
-    graded: bool
-    reason: str = ""
-    notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    digest: str = ""
-    skipped: bool = False
+from .journal import Outcome, course_lock, read_entry, submission_digest, write_entry
 
 
 def default_workers() -> int:
@@ -72,7 +44,9 @@ def default_workers() -> int:
     return max(1, min(cpus or 1, by_memory))
 
 
-def grading_config(course: Path, limits: Limits, use_sandbox: bool):
+def grading_config(
+    course: Path, limits: GradingLimits, use_sandbox: bool, gradebook_url: str | None = None
+):
     """The course's nbgrader config plus the pipeline's guarded execution."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
@@ -84,6 +58,8 @@ def grading_config(course: Path, limits: Limits, use_sandbox: bool):
     )
 
     config = nbg.load_config(course)
+    if gradebook_url:
+        config.CourseDirectory.db_url = gradebook_url
     config.Autograde.autograde_preprocessors = [
         sandbox.GuardedExecute,
         IgnorePattern,
@@ -103,54 +79,6 @@ def grading_config(course: Path, limits: Limits, use_sandbox: bool):
     return config
 
 
-def submission_digest(folder: Path) -> str:
-    """Content of a learner's submitted folder; a new upload means a new digest."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def _journal(course: Path, module: str, student: str) -> Path:
-    return course / STATE_DIR / module / f"{student}.json"
-
-
-def read_journal(course: Path, module: str, student: str) -> Outcome | None:
-    path = _journal(course, module, student)
-    try:
-        return Outcome(**json.loads(path.read_text()))
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def _write_journal(course: Path, outcome: Outcome) -> None:
-    path = _journal(course, outcome.module, outcome.student)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    with open(tmp, "w") as handle:
-        json.dump(asdict(outcome), handle, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
-
-
-@contextmanager
-def _course_lock(course: Path):
-    """Two runs on one course would grade the same learners twice at once."""
-    state = course / STATE_DIR
-    state.mkdir(parents=True, exist_ok=True)
-    with open(state / "lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise CourseError(
-                f"another grading run is using {course}; wait for it to finish (the lock is "
-                "released automatically when that run stops, even if it was killed)"
-            ) from None
-        yield
-
-
 # --- worker side -----------------------------------------------------------------------------
 
 _worker_api = None
@@ -165,7 +93,9 @@ def _die_with_parent() -> None:
         pass
 
 
-def _init_worker(course: str, limits: Limits, use_sandbox: bool) -> None:
+def _init_worker(
+    course: str, limits: GradingLimits, use_sandbox: bool, gradebook_url: str | None
+) -> None:
     global _worker_api
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
@@ -174,8 +104,10 @@ def _init_worker(course: str, limits: Limits, use_sandbox: bool) -> None:
     warnings.filterwarnings("ignore", message=".*not in session.*")
     from nbgrader.apps import NbGraderAPI
 
-    nbg.course_api(Path(course))  # puts this environment's alembic on PATH
-    _worker_api = NbGraderAPI(config=grading_config(Path(course), limits, use_sandbox))
+    nbg.put_environment_on_path()
+    _worker_api = NbGraderAPI(
+        config=grading_config(Path(course), limits, use_sandbox, gradebook_url)
+    )
 
 
 def _grade_in_worker(module: str, student: str, notebook: str | None) -> tuple[bool, str]:
@@ -187,7 +119,7 @@ def _grade_in_worker(module: str, student: str, notebook: str | None) -> tuple[b
         api.coursedir.notebook_id = "*"
     if result.get("success"):
         return True, ""
-    return False, nbg._reason(result)
+    return False, nbg.failure_reason(result)
 
 
 # --- main side -------------------------------------------------------------------------------
@@ -208,6 +140,88 @@ class ClassRun:
         return [o for o in self.outcomes if not o.graded]
 
 
+@dataclass(frozen=True)
+class Submission:
+    """One learner's submission of one module that needs grading."""
+
+    module: str
+    student: str
+    digest: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ClassPlan:
+    """Who is graded now, and the outcomes already settled (skipped or unreadable)."""
+
+    todo: list[Submission] = field(default_factory=list)
+    settled: list[Outcome] = field(default_factory=list)
+
+
+def plan_class(
+    api,
+    course: Path,
+    modules: list[Module],
+    *,
+    students: list[str] | None = None,
+    notebook_id: str | None = None,
+    force: bool = False,
+) -> ClassPlan:
+    """Repair each submission against the release and decide whether it needs grading."""
+    folders = GradingCourse(course)
+    plan = ClassPlan()
+    names = intake.known_students(course)
+    for module in modules:
+        if not module.lessons:
+            continue
+        if notebook_id and not (module.path / f"{notebook_id}.ipynb").exists():
+            lessons = ", ".join(p.stem for p in module.lessons)
+            raise CourseError(f"{module.name} has no notebook {notebook_id!r}; it has: {lessons}")
+        if not nbg.has_assignment(api, module.name) or not _released(folders, module):
+            nbg.check_result(api.generate_assignment(module.name), f"generating {module.name}")
+        release_dir = folders.folder("release", module=module.name)
+        in_gradebook = _students_in_gradebook(api, module.name)
+        for student in students or sorted(api.get_submitted_students(module.name)):
+            folder = folders.folder("submitted", student, module.name)
+            if not folder.is_dir():
+                plan.settled.append(Outcome(module.name, student, False, "no submission"))
+                continue
+            _register_student(api, student, names.get(student, {}).get("full_name", ""))
+            notes = intake.prepare_submission(release_dir, folder)
+            digest = submission_digest(folder)
+            if not any(folder.glob("*.ipynb")):
+                detail = f" ({'; '.join(notes)})" if notes else ""
+                outcome = Outcome(
+                    module.name,
+                    student,
+                    False,
+                    "no notebook of this module could be read; ask the learner to submit again"
+                    + detail,
+                    notes,
+                    digest=digest,
+                )
+                write_entry(course, outcome)
+                plan.settled.append(outcome)
+                continue
+            done = read_entry(course, module.name, student)
+            if (
+                done is not None
+                and done.graded
+                and done.digest == digest
+                and student in in_gradebook  # a reset gradebook means grading again
+                and not force
+                and not notebook_id
+                and not students
+            ):
+                done.skipped = True
+                plan.settled.append(done)
+                continue
+            if done is not None:
+                notes = done.notes + [n for n in notes if n not in done.notes]
+            plan.todo.append(Submission(module.name, student, digest, notes))
+    return plan
+
+
 def grade_class(
     modules: list[Module],
     course: Path | None = None,
@@ -215,14 +229,15 @@ def grade_class(
     students: list[str] | None = None,
     notebook: str | None = None,
     workers: int | None = None,
-    limits: Limits = Limits(),
+    limits: GradingLimits = DEFAULTS.grading,
     use_sandbox: bool = True,
     force: bool = False,
     progress: bool = True,
+    gradebook_url: str | None = None,
 ) -> ClassRun:
     """Autograde every submitted learner of each module; see the module docstring for why.
 
-    The gradebook is the course config's (``SERVICECOURSE_GRADEBOOK_URL`` for a shared one).
+    The gradebook is ``gradebook_url`` if given, else the course config's.
     """
     course = course or layout().grading.root
     if use_sandbox:
@@ -230,75 +245,18 @@ def grade_class(
     started = time.monotonic()
     workers = workers or default_workers()
     notebook_id = notebook.removesuffix(".ipynb") if notebook else None
-    with _course_lock(course):
-        api = nbg.course_api(course)
+    with course_lock(course):
+        api = nbg.course_api(course, gradebook_url)
         _prefer_wal(api)
-        todo: list[tuple[str, str, str, list[str]]] = []
-        outcomes: list[Outcome] = []
-        for module in modules:
-            if not module.lessons:
-                continue
-            if notebook_id and not (module.path / f"{notebook_id}.ipynb").exists():
-                names = ", ".join(p.stem for p in module.lessons)
-                raise CourseError(f"{module.name} has no notebook {notebook_id!r}; it has: {names}")
-            if not nbg._has_assignment(api, module.name) or not _released(api, module):
-                nbg._check(api.generate_assignment(module.name), f"generating {module.name}")
-            release_dir = Path(
-                api.coursedir.format_path(api.coursedir.release_directory, ".", module.name)
-            )
-            submitted = sorted(api.get_submitted_students(module.name))
-            in_gradebook = _students_in_gradebook(api, module.name)
-            names = intake.known_students(course)
-            chosen = students or submitted
-            for student in chosen:
-                folder = Path(
-                    api.coursedir.format_path(
-                        api.coursedir.submitted_directory, student, module.name
-                    )
-                )
-                if not folder.is_dir():
-                    outcomes.append(Outcome(module.name, student, False, "no submission"))
-                    continue
-                _register_student(api, student, names.get(student, {}).get("full_name", ""))
-                notes = intake.prepare_submission(release_dir, folder)
-                if not any(folder.glob("*.ipynb")):
-                    outcome = Outcome(
-                        module.name,
-                        student,
-                        False,
-                        "no notebook of this module could be read; ask the learner to submit again"
-                        + (f" ({'; '.join(notes)})" if notes else ""),
-                        notes,
-                        digest=submission_digest(folder),
-                    )
-                    _write_journal(course, outcome)
-                    outcomes.append(outcome)
-                    continue
-                digest = submission_digest(folder)
-                done = read_journal(course, module.name, student)
-                if (
-                    done is not None
-                    and done.graded
-                    and done.digest == digest
-                    and student in in_gradebook  # a reset gradebook means grading again
-                    and not force
-                    and not notebook_id
-                    and not students
-                ):
-                    done.skipped = True
-                    outcomes.append(done)
-                    continue
-                if done is not None:
-                    notes = done.notes + [n for n in notes if n not in done.notes]
-                todo.append((module.name, student, digest, notes))
-        if not todo and not outcomes:
-            raise CourseError(
-                "nobody has submitted: put submissions in "
-                + api.coursedir.format_path(
-                    api.coursedir.submitted_directory, "<student_id>", "<module>"
-                )
-            )
-        outcomes += _run(course, todo, notebook_id, workers, limits, use_sandbox, progress)
+        plan = plan_class(
+            api, course, modules, students=students, notebook_id=notebook_id, force=force
+        )
+        if not plan.todo and not plan.settled:
+            where = GradingCourse(course).folder("submitted", "<student_id>", "<module>")
+            raise CourseError(f"nobody has submitted: put submissions in {where}")
+        outcomes = plan.settled + run_plan(
+            course, plan.todo, notebook_id, workers, limits, use_sandbox, progress, gradebook_url
+        )
     outcomes.sort(key=lambda o: (o.module, o.student))
     return ClassRun(outcomes, workers, time.monotonic() - started)
 
@@ -316,8 +274,8 @@ def _students_in_gradebook(api, module: str) -> set[str]:
         return {s.student.id for s in gb.find_assignment(module).submissions}
 
 
-def _released(api, module: Module) -> bool:
-    release = Path(api.coursedir.format_path(api.coursedir.release_directory, ".", module.name))
+def _released(folders: GradingCourse, module: Module) -> bool:
+    release = folders.folder("release", module=module.name)
     return all((release / p.name).exists() for p in module.lessons)
 
 
@@ -335,7 +293,17 @@ def _prefer_wal(api) -> None:
             db.execute("PRAGMA journal_mode=WAL")
 
 
-def _run(course, todo, notebook_id, workers, limits, use_sandbox, progress) -> list[Outcome]:
+def run_plan(
+    course: Path,
+    todo: list[Submission],
+    notebook_id: str | None,
+    workers: int,
+    limits: GradingLimits,
+    use_sandbox: bool,
+    progress: bool,
+    gradebook_url: str | None = None,
+) -> list[Outcome]:
+    """Grade the planned submissions in worker processes, journalling each as it finishes."""
     if not todo:
         return []
     from tqdm import tqdm
@@ -353,32 +321,32 @@ def _run(course, todo, notebook_id, workers, limits, use_sandbox, progress) -> l
         max_workers=min(workers, len(todo)),
         mp_context=context,
         initializer=_init_worker,
-        initargs=(str(course), limits, use_sandbox),
+        initargs=(str(course), limits, use_sandbox, gradebook_url),
     ) as pool:
         started = {}
         futures = {}
-        for module, student, digest, notes in todo:
-            future = pool.submit(_grade_in_worker, module, student, notebook_id)
-            futures[future] = (module, student, digest, notes)
+        for item in todo:
+            future = pool.submit(_grade_in_worker, item.module, item.student, notebook_id)
+            futures[future] = item
             started[future] = time.monotonic()
         for future in as_completed(futures):
-            module, student, digest, notes = futures[future]
+            item = futures[future]
             try:
                 graded, reason = future.result()
             except Exception as error:  # noqa: BLE001 - one learner never stops the class
                 graded, reason = False, f"grading crashed: {type(error).__name__}: {error}"
             outcome = Outcome(
-                module,
-                student,
+                item.module,
+                item.student,
                 graded,
                 reason,
-                notes,
+                item.notes,
                 round(time.monotonic() - started[future], 2),
-                digest,
+                item.digest,
             )
-            _write_journal(course, outcome)
+            write_entry(course, outcome)
             outcomes.append(outcome)
-            bar.set_postfix_str(f"{student} {'ok' if graded else 'NOT graded'}")
+            bar.set_postfix_str(f"{item.student} {'ok' if graded else 'NOT graded'}")
             bar.update()
     bar.close()
     return outcomes

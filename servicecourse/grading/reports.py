@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..build import plotlyjs
 from . import course as nbg
 from .intake import known_students
 from .pipeline import ClassRun
@@ -40,8 +41,8 @@ class ModuleGrades:
     checks: pd.DataFrame  # student, check, score, max_score
 
 
-def module_grades(module: str, course: Path) -> ModuleGrades:
-    api = nbg.course_api(course)
+def module_grades(module: str, course: Path, gradebook_url: str | None = None) -> ModuleGrades:
+    api = nbg.course_api(course, gradebook_url)
     students, checks = [], []
     with api.gradebook as gb:
         try:
@@ -113,7 +114,9 @@ def write_moodle_csv(grades: ModuleGrades, course: Path, to: Path) -> tuple[Path
     return to, left_out
 
 
-def class_summary(run: ClassRun, course: Path, out_dir: Path) -> Path:
+def class_summary(
+    run: ClassRun, course: Path, out_dir: Path, gradebook_url: str | None = None
+) -> Path:
     """Score distribution, the checks most often failed and who was not graded: plots + tables."""
     import plotly.express as px
 
@@ -137,7 +140,7 @@ def class_summary(run: ClassRun, course: Path, out_dir: Path) -> Path:
     not_graded.to_csv(out_dir / "not_graded.csv", index=False)
     notes.to_csv(out_dir / "submission_notes.csv", index=False)
     for module in modules:
-        grades = module_grades(module, course)
+        grades = module_grades(module, course, gradebook_url)
         students = grades.students.assign(
             percent=lambda d: (100 * d.score / d.max_score.where(d.max_score > 0)).round(1)
         )
@@ -176,7 +179,7 @@ def class_summary(run: ClassRun, course: Path, out_dir: Path) -> Path:
             + "<h3>Checks most often failed</h3>"
             + failed.head(15).to_html(index=False, border=0)
         )
-    shutil.copy(_plotly_js(), out_dir / "plotly.min.js")
+    shutil.copy(plotlyjs.full_bundle(), out_dir / "plotly.min.js")
     page = out_dir / "summary.html"
     page.write_text(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
@@ -199,12 +202,6 @@ def class_summary(run: ClassRun, course: Path, out_dir: Path) -> Path:
         encoding="utf-8",
     )
     return page
-
-
-def _plotly_js() -> Path:
-    import plotly
-
-    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 def summary_table(run: ClassRun) -> str:
