@@ -6,22 +6,25 @@ a resumed or partial run shows exactly what the gradebook holds.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import html
+import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
 from ..build import plotlyjs
+from ..paths import CourseError
 from . import course as nbg
-from .intake import known_students
+from .intake import known_students, student_id_for
 from .pipeline import ClassRun
 
-# Columns Moodle's assignment "Upload grading worksheet" looks for (mod/assign/feedback/offline):
-# the participant identifier, the grade and the time the grade was last changed.
+# The worksheet we write when the instructor gives none: English column names, which Moodle's
+# import understands only when the instructor's interface language is English (see below).
 MOODLE_COLUMNS = [
     "Identifier",
     "Full name",
@@ -30,6 +33,75 @@ MOODLE_COLUMNS = [
     "Last modified (grade)",
     "Feedback comments",
 ]
+
+# --- Moodle's offline grading worksheet ----------------------------------------------------------
+# Moodle writes the worksheet (mod/assign/gradingtable.php, download mode) and reads it back
+# (mod/assign/feedback/offline/importgradeslib.php) with column names and the identifier prefix
+# in the *instructor's interface language*: the importer looks for get_string('grade'),
+# get_string('recordid', 'assign') and get_string('lastmodifiedgrade', 'assign') as headers, for
+# each feedback plugin's editor field (assignfeedback_comments: its 'pluginname') and strips
+# strlen(get_string('hiddenuser', 'assign')) characters off the identifier to find the
+# participant number. So the one worksheet that always imports is the one Moodle itself gave:
+# we fill it and change nothing else. The strings we know, and where they come from:
+#   en: lang/en/moodle.php 'grade' = 'Grade', 'fullname' = 'Full name' (projectestac/
+#       moodle-langpacks en/moodle.php); mod/assign/lang/en/assign.php (moodle/moodle)
+#       'recordid' = 'Identifier', 'hiddenuser' = 'Participant ', 'lastmodifiedgrade' =
+#       'Last modified (grade)', 'maxgrade' = 'Maximum grade' redefined as 'Maximum Grade';
+#       mod/assign/feedback/comments/lang/en (projectestac/moodle-langpacks
+#       en/assignfeedback_comments.php) 'pluginname' = 'Feedback comments'.
+#   sv: projectestac/moodle-langpacks sv/moodle.php 'grade' = 'Betyg', 'fullname' =
+#       'Hela namnet'; sv/assign.php 'recordid' = 'Identifierare', 'hiddenuser' = 'Deltagare'
+#       (no trailing space), 'lastmodifiedgrade' = 'Senast modifierat (betyg)', 'maxgrade' =
+#       'Maxbetyg'; sv/assignfeedback_comments.php 'pluginname' = 'Återkopplingskommentarer'.
+#   fi: moodlehq/totara lang/fi/moodle.php (Finnish pack, branch MOODLE_22_STABLE) 'grade' =
+#       'Arviointi', 'fullname' = 'Koko nimi'. The Finnish mod_assign strings (recordid,
+#       hiddenuser, lastmodifiedgrade) and assignfeedback_comments 'pluginname' were not found
+#       in any source we could read, so they are not listed: the identifier column is found by
+#       its values (the same word(s) + the participant number in every row, whatever the
+#       language) and the grade column, when its header is unknown, by Moodle's column order
+#       (the grade comes right before the maximum grade, the same number in every row).
+WORKSHEET_GRADE = {"en": "Grade", "sv": "Betyg", "fi": "Arviointi"}
+WORKSHEET_MAX_GRADE = {"en": ("Maximum Grade", "Maximum grade"), "sv": ("Maxbetyg",)}
+WORKSHEET_FEEDBACK = {"en": "Feedback comments", "sv": "Återkopplingskommentarer"}
+WORKSHEET_PARTICIPANT = {"en": "Participant ", "sv": "Deltagare"}
+# Moodle skips rows of the import whose grade is empty or negative ("grade has no value") and
+# passes the rest through unformat_float (mod/assign/feedback/offline/locallib.php), which
+# takes the decimal separator of the user's language: we write the separator the sheet uses.
+
+# A text cell starting with one of these is run as a formula by spreadsheet programs (CSV
+# injection); such a cell gets a leading apostrophe. Numbers, also negative ones, stay numbers.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def safe_cell(value):
+    """``value`` as a spreadsheet shows it, never as a formula it would run."""
+    if (
+        isinstance(value, str)
+        and len(value) > 1  # a lone "-" (Moodle's "no date") is no formula
+        and value.startswith(FORMULA_START)
+        and not _NUMBER.match(value)
+    ):
+        return "'" + value
+    return value
+
+
+def safe_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell of a table made safe with :func:`safe_cell`."""
+    return frame.apply(
+        lambda column: column if pd.api.types.is_numeric_dtype(column) else column.map(safe_cell)
+    )
+
+
+def make_csv_safe(path: Path) -> Path:
+    """Rewrite a CSV file (nbgrader's export, say) with every text cell made safe."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = [[safe_cell(cell) for cell in row] for row in csv.reader(handle)]
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    tmp.replace(path)
+    return path
 
 
 @dataclass
@@ -84,8 +156,16 @@ def participant(student_id: str) -> str | None:
     return None
 
 
+def _comment(row) -> str:
+    comment = f"Autograded {row.score:g} / {row.max_score:g} points."
+    if row.needs_manual_grade:
+        comment += " Some answers are still to be graded by hand."
+    return comment
+
+
 def write_moodle_csv(grades: ModuleGrades, course: Path, to: Path) -> tuple[Path, list[str]]:
-    """A grading worksheet for the Moodle assignment; returns it and the learners left out."""
+    """A fresh English grading worksheet (when the instructor gives none); returns it and the
+    learners left out (not imported from Moodle)."""
     names = known_students(course)
     stamp = datetime.now().astimezone().strftime("%A, %d %B %Y, %I:%M %p")
     left_out = []
@@ -98,26 +178,243 @@ def write_moodle_csv(grades: ModuleGrades, course: Path, to: Path) -> tuple[Path
             if ident is None:
                 left_out.append(row.student)
                 continue
-            comment = f"Autograded {row.score:g} / {row.max_score:g} points."
-            if row.needs_manual_grade:
-                comment += " Some answers are still to be graded by hand."
             writer.writerow(
                 [
                     ident,
-                    names.get(row.student, {}).get("full_name", ""),
+                    safe_cell(names.get(row.student, {}).get("full_name", "")),
                     f"{row.score:.2f}",
                     f"{row.max_score:.2f}",
                     stamp,
-                    comment,
+                    safe_cell(_comment(row)),
                 ]
             )
     return to, left_out
 
 
+@dataclass
+class WorksheetFill:
+    """What filling Moodle's own grading worksheet did."""
+
+    path: Path
+    filled: list[str] = field(default_factory=list)  # student ids whose row got our grade
+    left_out: list[str] = field(default_factory=list)  # graded by us, no row in the sheet
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Cell:
+    start: int  # where the cell's text (quotes included) starts and ends in the file
+    end: int
+    value: str
+
+
+def _scan_csv(text: str, source: Path) -> list[list[_Cell]]:
+    """Records of a comma-separated file with where each cell is, so that a cell can be
+    replaced and every other byte kept."""
+    rows, i, n = [], 0, len(text)
+    while i < n:
+        row = []
+        while True:
+            start = i
+            if i < n and text[i] == '"':
+                parts, i = [], i + 1
+                while True:
+                    j = text.find('"', i)
+                    if j < 0:
+                        raise CourseError(f"{source} has a quoted cell that never ends")
+                    parts.append(text[i:j])
+                    if text.startswith('""', j):
+                        parts.append('"')
+                        i = j + 2
+                        continue
+                    i = j + 1
+                    break
+                if i < n and text[i] not in ",\r\n":
+                    raise CourseError(f"{source} has text after a quoted cell at character {i}")
+                value = "".join(parts)
+            else:
+                j = i
+                while j < n and text[j] not in ",\r\n":
+                    j += 1
+                value, i = text[i:j], j
+            row.append(_Cell(start, i, value))
+            if i < n and text[i] == ",":
+                i += 1
+                continue
+            break
+        if text.startswith("\r", i):
+            i += 1
+        if text.startswith("\n", i):
+            i += 1
+        rows.append(row)
+    return rows
+
+
+def _number(text: str) -> float | None:
+    text = text.strip().replace(" ", "")
+    if _NUMBER.match(text.replace(",", ".", 1)):
+        return float(text.replace(",", ".", 1))
+    return None
+
+
+_IDENT = re.compile(r"^(?P<prefix>\D+?)\s*(?P<number>\d+)$")
+
+
+def _identifier_column(header: list[str], data: list[list[str]]) -> tuple[int, str] | None:
+    """The column whose every value is the same word(s) and a participant number."""
+    known = {p.strip().casefold() for p in WORKSHEET_PARTICIPANT.values()}
+    found = []
+    for column in range(len(header)):
+        values = [row[column].strip() for row in data if column < len(row)]
+        matches = [_IDENT.match(v) for v in values]
+        if not values or not all(matches) or len(values) < len(data):
+            continue
+        prefixes = {m["prefix"].strip().casefold() for m in matches}
+        if len(prefixes) == 1:
+            found.append((prefixes.pop() not in known, column, matches[0]["prefix"]))
+    return min(found)[1:] if found else None
+
+
+def _header_column(header: list[str], names) -> int | None:
+    wanted = {name.casefold() for name in names}
+    return next((c for c, h in enumerate(header) if h.strip().casefold() in wanted), None)
+
+
+def _constant_number(data: list[list[str]], column: int) -> float | None:
+    values = {_number(row[column]) if column < len(row) else None for row in data}
+    value = values.pop() if len(values) == 1 else None
+    return value if value is not None and value > 0 else None
+
+
+def fill_moodle_worksheet(grades: ModuleGrades, worksheet: Path, to: Path) -> WorksheetFill:
+    """Moodle's own grading worksheet (downloaded by the instructor in their language) with our
+    grade and feedback comment in the rows of the learners we graded, matched by participant
+    number; every other row, column and byte is kept. Display-only text before the grade column
+    (names, e-mail, status) that a spreadsheet would run as a formula gets a leading apostrophe."""
+    expect = (
+        f"download it from the assignment in Moodle (View all submissions > Download grading "
+        f"worksheet) and give it unchanged; it must be a comma-separated UTF-8 file whose "
+        f"rows start with the participant identifier ('{WORKSHEET_PARTICIPANT['en']}1234567'"
+        f" in English, '{WORKSHEET_PARTICIPANT['sv']}1234567' in Swedish) and that has a grade "
+        f"column ({', '.join(repr(h) for h in WORKSHEET_GRADE.values())})"
+    )
+    if not worksheet.is_file():
+        raise CourseError(f"{worksheet} does not exist: {expect}")
+    raw = worksheet.read_bytes()
+    bom = codecs.BOM_UTF8 if raw.startswith(codecs.BOM_UTF8) else b""
+    try:
+        text = raw[len(bom) :].decode("utf-8")
+    except UnicodeDecodeError:
+        raise CourseError(f"{worksheet} is not UTF-8 text: {expect}") from None
+    rows = _scan_csv(text, worksheet)
+    if not rows or len(rows[0]) < 3:
+        raise CourseError(f"{worksheet} is not a Moodle grading worksheet: {expect}")
+    header = [cell.value for cell in rows[0]]
+    records = [row for row in rows[1:] if any(cell.value.strip() for cell in row)]
+    data = [[cell.value for cell in row] for row in records]
+    ident = _identifier_column(header, data)
+    if ident is None:
+        raise CourseError(f"{worksheet}: no column holds participant identifiers: {expect}")
+    ident_column = ident[0]
+    result = WorksheetFill(to)
+    grade_column = _header_column(header, WORKSHEET_GRADE.values())
+    if grade_column is None:  # by Moodle's order: grade, then the same maximum in every row
+        candidates = [
+            c
+            for c in range(len(header) - 1)
+            if c != ident_column
+            and _constant_number(data, c + 1) is not None
+            and all(c < len(r) and (not r[c].strip() or _number(r[c]) is not None) for r in data)
+        ]
+        if len(candidates) != 1:
+            raise CourseError(f"{worksheet}: cannot tell which column is the grade: {expect}")
+        grade_column = candidates[0]
+        result.notes.append(
+            f"grade column {header[grade_column]!r} found by Moodle's column order "
+            "(the header is in a language we do not know)"
+        )
+    max_column = _header_column(header, [h for hs in WORKSHEET_MAX_GRADE.values() for h in hs])
+    if max_column is None and grade_column + 1 < len(header):
+        max_column = grade_column + 1
+    moodle_max = _constant_number(data, max_column) if max_column is not None else None
+    if moodle_max is None:
+        result.notes.append("no maximum grade in the worksheet: grades are written as points")
+    feedback_column = _header_column(header, WORKSHEET_FEEDBACK.values())
+    if feedback_column is None:
+        result.notes.append(
+            "no feedback comments column (expected "
+            + " or ".join(repr(h) for h in WORKSHEET_FEEDBACK.values())
+            + "): grades only; switch on 'Feedback comments' in the assignment for comments"
+        )
+    columns = [c for c in (grade_column, max_column) if c is not None]
+    comma = any(
+        "," in row[c] and _number(row[c]) is not None
+        for row in data
+        for c in columns
+        if c < len(row)
+    )
+    by_student = {row.student: row for row in grades.students.itertuples()}
+    edits: dict[int, tuple[_Cell, str]] = {}
+    in_sheet = set()
+    for record in records:
+        match = _IDENT.match(record[ident_column].value.strip())
+        student = student_id_for(match["number"])
+        in_sheet.add(student)
+        for cell in record[:grade_column]:
+            if cell is not record[ident_column] and safe_cell(cell.value) != cell.value:
+                edits[cell.start] = (cell, safe_cell(cell.value))
+        row = by_student.get(student)
+        if row is None:
+            continue
+        if grade_column >= len(record) or (
+            feedback_column is not None and feedback_column >= len(record)
+        ):
+            result.notes.append(f"row of {match.group(0)} is too short: not filled")
+            continue
+        points = row.score if pd.notna(row.score) else 0.0
+        grade = points * moodle_max / row.max_score if moodle_max and row.max_score else points
+        value = f"{grade:.2f}".replace(".", "," if comma else ".")
+        edits[record[grade_column].start] = (record[grade_column], value)
+        if feedback_column is not None:
+            cell = record[feedback_column]
+            edits[cell.start] = (cell, safe_cell(_comment(row)))
+        result.filled.append(student)
+    result.left_out = sorted(set(by_student) - in_sheet)
+    if by_student and not result.filled:
+        result.notes.append(
+            f"none of the {len(by_student)} graded learners is in {worksheet.name}: "
+            "is it the worksheet of this module's assignment?"
+        )
+    out, last = [], 0
+    for start in sorted(edits):
+        cell, value = edits[start]
+        quoted = text.startswith('"', cell.start) or any(ch in value for ch in ',"\r\n')
+        out += [text[last : cell.start], _quote(value) if quoted else value]
+        last = cell.end
+    out.append(text[last:])
+    to.parent.mkdir(parents=True, exist_ok=True)
+    tmp = to.with_name(to.name + ".tmp")
+    tmp.write_bytes(bom + "".join(out).encode("utf-8"))
+    tmp.replace(to)
+    return result
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
 def class_summary(
-    run: ClassRun, course: Path, out_dir: Path, gradebook_url: str | None = None
+    run: ClassRun,
+    course: Path,
+    out_dir: Path,
+    gradebook_url: str | None = None,
+    feedback_failed: dict[tuple[str, str], str] | None = None,
 ) -> Path:
-    """Score distribution, the checks most often failed and who was not graded: plots + tables."""
+    """Score distribution, the checks most often failed and who was not graded: plots + tables.
+
+    ``feedback_failed`` maps (module, student) to why their feedback could not be made; None
+    means feedback is still to be made (the summary is written before it, so that a feedback
+    run that stops never costs the reports)."""
     import plotly.express as px
 
     from .. import plotting  # noqa: F401 - the course template
@@ -137,14 +434,22 @@ def class_summary(
         ],
         columns=["module", "student", "note"],
     )
-    not_graded.to_csv(out_dir / "not_graded.csv", index=False)
-    notes.to_csv(out_dir / "submission_notes.csv", index=False)
+    no_feedback = pd.DataFrame(
+        [
+            {"module": module, "student": student, "reason": reason}
+            for (module, student), reason in sorted((feedback_failed or {}).items())
+        ],
+        columns=["module", "student", "reason"],
+    )
+    safe_table(not_graded).to_csv(out_dir / "not_graded.csv", index=False)
+    safe_table(notes).to_csv(out_dir / "submission_notes.csv", index=False)
+    safe_table(no_feedback).to_csv(out_dir / "feedback_not_made.csv", index=False)
     for module in modules:
         grades = module_grades(module, course, gradebook_url)
         students = grades.students.assign(
             percent=lambda d: (100 * d.score / d.max_score.where(d.max_score > 0)).round(1)
         )
-        students.to_csv(out_dir / f"{module}_scores.csv", index=False)
+        safe_table(students).to_csv(out_dir / f"{module}_scores.csv", index=False)
         failed = (
             grades.checks.assign(failed=grades.checks.score < grades.checks.max_score)
             .groupby("check", as_index=False)
@@ -152,7 +457,7 @@ def class_summary(
             .assign(failed_share=lambda d: (100 * d.failed / d.attempts).round(1))
             .sort_values(["failed", "check"], ascending=[False, True])
         )
-        failed.to_csv(out_dir / f"{module}_checks.csv", index=False)
+        safe_table(failed).to_csv(out_dir / f"{module}_checks.csv", index=False)
         hist = px.histogram(
             students,
             x="percent",
@@ -179,6 +484,14 @@ def class_summary(
             + "<h3>Checks most often failed</h3>"
             + failed.head(15).to_html(index=False, border=0)
         )
+    if feedback_failed is None:
+        feedback_section = "<p>Feedback is made after this page; the page is rewritten then.</p>"
+    elif len(no_feedback):
+        feedback_section = "<p>Feedback could not be made for:</p>" + no_feedback.to_html(
+            index=False, border=0
+        )
+    else:
+        feedback_section = "<p>Feedback was made for every learner graded.</p>"
     shutil.copy(plotlyjs.full_bundle(), out_dir / "plotly.min.js")
     page = out_dir / "summary.html"
     page.write_text(
@@ -195,6 +508,8 @@ def class_summary(
             if len(not_graded)
             else "<p>Everyone was graded.</p>"
         )
+        + "<h2>Feedback</h2>"
+        + feedback_section
         + "<h2>What was repaired or noticed in submissions</h2>"
         + (notes.to_html(index=False, border=0) if len(notes) else "<p>Nothing.</p>")
         + "".join(sections)
