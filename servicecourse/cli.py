@@ -65,6 +65,7 @@ def cmd_autograde(args) -> int:
         layout().grading.root,
         submissions=Path(args.submissions) if args.submissions else None,
         moodle_zip=Path(args.moodle_zip) if args.moodle_zip else None,
+        moodle_worksheet=Path(args.moodle_worksheet) if args.moodle_worksheet else None,
         gradebook_url=args.db,
         report_dir=Path(args.report) if args.report else None,
         students=args.student or None,
@@ -85,10 +86,14 @@ def cmd_autograde(args) -> int:
         print(f"Moodle grading worksheet: {sheet}")
         if result.not_in_moodle[module]:
             left_out = ", ".join(result.not_in_moodle[module])
-            print(f"  not in it (not imported from Moodle): {left_out}")
+            print(f"  not in it (not in the Moodle worksheet or not from Moodle): {left_out}")
+        for note in result.moodle_notes.get(module, []):
+            print(f"  note: {note}")
+    for (module, student), reason in sorted(result.feedback_failed.items()):
+        print(f"NO feedback for {student} ({module}): {reason}")
     print(f"feedback in {result.feedback_dir}; nbgrader CSV {result.grades_csv}")
     print(f"class summary: {result.summary_page}")
-    return 1 if result.run.not_graded else 0
+    return 1 if result.run.not_graded or result.feedback_failed else 0
 
 
 def cmd_feedback(args) -> int:
@@ -224,6 +229,12 @@ def parser() -> argparse.ArgumentParser:
         "--moodle-zip",
         metavar="ZIP",
         help="unpack Moodle's 'Download all submissions' zip into autograde/submitted/ first",
+    )
+    p.add_argument(
+        "--moodle-worksheet",
+        metavar="CSV",
+        help="the grading worksheet downloaded from the Moodle assignment in your language: "
+        "it is filled with the grades (default: write an English one)",
     )
     p.add_argument("--student", action="append", help="(re)grade only this student (repeatable)")
     p.add_argument("--notebook", help="(re)grade only this notebook of the module")
