@@ -29,6 +29,9 @@ class GradingLimits:
     notebook_seconds: int = 600
     memory_mb: int = 2048
     file_size_mb: int = 64
+    disk_mb: int = 128  # the kernel's working folder and its /tmp, each (RAM: tmpfs)
+    processes: int = 64
+    files: int = 10_000
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from pathlib import Path
 from ..paths import DEFAULTS, CourseError, GradingCourse, GradingLimits, Module, layout
 from . import course as nbg
 from . import intake, sandbox
+from .isolation import IsolatedExecute
 from .journal import Outcome, course_lock, read_entry, submission_digest, write_entry
 
 
@@ -61,7 +62,7 @@ def grading_config(
     if gradebook_url:
         config.CourseDirectory.db_url = gradebook_url
     config.Autograde.autograde_preprocessors = [
-        sandbox.GuardedExecute,
+        IsolatedExecute,
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
@@ -72,10 +73,15 @@ def grading_config(
     for section in ("ExecutePreprocessor", "Execute", "GuardedExecute"):
         config[section].timeout = limits.cell_seconds
     config.GuardedExecute.notebook_timeout = limits.notebook_seconds
+    config.IsolatedExecute.course_root = str(course)
     if use_sandbox:
         config.GuardedExecute.kernel_manager_class = sandbox.SandboxedKernelManager
-        config.SandboxedKernelManager.memory_mb = limits.memory_mb
-        config.SandboxedKernelManager.file_size_mb = limits.file_size_mb
+        manager = config.SandboxedKernelManager
+        manager.memory_mb = limits.memory_mb
+        manager.file_size_mb = limits.file_size_mb
+        manager.disk_mb = limits.disk_mb
+        manager.max_processes = limits.processes
+        manager.max_files = limits.files
     return config
 
 

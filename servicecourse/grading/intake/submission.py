@@ -146,7 +146,7 @@ def prepare_submission(release_dir: Path, submission: Path) -> list[str]:
 def _set_aside(submission: Path, expected: dict, aside: Path) -> list[str]:
     """Move everything but the module's notebooks out of the folder nbgrader grades."""
     keep = set(expected) | {name + NOT_JSON_SUFFIX for name in expected}
-    moved = []
+    moved, problems = [], []
     for entry in sorted(os.scandir(submission), key=lambda e: e.name):
         path = Path(entry.path)
         if entry.name in keep and not path.is_symlink() and path.is_file():
@@ -156,11 +156,17 @@ def _set_aside(submission: Path, expected: dict, aside: Path) -> list[str]:
         ):
             shutil.rmtree(path)  # nothing in it (left by a notebook moved into place)
             continue
-        moved.append(state.move_aside(path, aside, Path(entry.name)).relative_to(aside))
+        try:
+            moved.append(state.move_aside(path, aside, Path(entry.name)).relative_to(aside))
+        except OSError as error:
+            problems.append(
+                f"{show(entry.name)} could not be set aside ({error.strerror}); it stays in the "
+                "submitted folder"
+            )
     if not moved:
-        return []
+        return problems
     listed = ", ".join(show(p.as_posix()) for p in moved[:5]) + (", …" if len(moved) > 5 else "")
     return [
         f"{len(moved)} file(s) or folder(s) other than the module's notebooks ({listed}) were "
         f"set aside, not graded: only the module's notebooks are; they are kept in {aside}"
-    ]
+    ] + problems

@@ -1,0 +1,399 @@
+"""Hidden tests run in a kernel of their own, which the learner's code never reaches.
+
+Why: nbgrader runs the tests in the learner's kernel, after the learner's code has had the
+interpreter. One line of learner code can then rewrite later cells (input or AST
+transformers, a patched ``run_cell``), compare equal to anything, print a fake result before
+each test, trace the hidden asserts while they run, patch a course module in memory or shadow a
+library with an uploaded file. So the grader keeps two kernels per notebook, each in its own
+sandbox with an empty, private working folder:
+
+- the **learner kernel** runs the learner's cells and the lesson's cells, as learners ran them;
+- the **test kernel** starts fresh and imports the course code anew. Before each test cell it
+  runs the lesson cells that the test needs, taken from the *release* (what learners received,
+  not what they sent), receives the learner's answers as plain data (:mod:`.answers`), and then
+  runs the test cell. A learner's function is called from there: the call and its result
+  cross as data through the grader.
+
+Which names a test needs, which lesson cells define them and which names are answers (defined
+by a solution cell of the source notebook) is read from the code itself (:class:`TestPlan`).
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import builtins
+import json
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty
+
+import nbformat
+from jupyter_core.utils import run_sync
+from traitlets import Unicode
+
+from ..paths import GradingCourse
+from . import answers
+from .sandbox import GuardedExecute, error_output
+
+_BUILTINS = set(dir(builtins)) | {"In", "Out", "get_ipython", "display", "exit", "quit"}
+_ANSWERS = "__import__('servicecourse.grading.answers', fromlist=['answers'])"
+
+
+# --- reading the code ----------------------------------------------------------------------------
+
+
+def _python(source: str) -> ast.Module | None:
+    """The cell as Python (IPython's magics turned into calls), or None if it does not parse."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return ast.parse(TransformerManager().transform_cell(source))
+    except (SyntaxError, ValueError):
+        return None
+
+
+def defined_names(tree: ast.AST | None) -> set[str]:
+    """Names a cell binds at any depth of its module level (assignments, imports, defs)."""
+    if tree is None:
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                names.add((alias.asname or alias.name).split(".")[0])
+    return names
+
+
+def used_names(tree: ast.AST | None) -> set[str]:
+    """Names a cell reads that it does not bind itself and that are not built in."""
+    if tree is None:
+        return set()
+    loaded = {
+        node.id for node in ast.walk(tree) if isinstance(node, ast.Name)
+        and isinstance(node.ctx, ast.Load)
+    }
+    return loaded - _BUILTINS
+
+
+def _strip_markers(source: str) -> str:
+    return "\n".join(line for line in source.splitlines() if "### " not in line)
+
+
+def _meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def is_test_cell(cell) -> bool:
+    meta = _meta(cell)
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+@dataclass
+class _LessonCell:
+    position: int
+    source: str
+    defines: set[str]
+    uses: set[str]
+
+
+@dataclass
+class Needs:
+    """What a test cell needs before it runs in the test kernel."""
+
+    lesson_cells: list[_LessonCell] = field(default_factory=list)
+    from_learner: list[str] = field(default_factory=list)
+
+
+class TestPlan:
+    """Which names each test reads, where they come from: the lesson (run in the test kernel,
+    from the release) or the learner (sent as data)."""
+
+    def __init__(self, release: nbformat.NotebookNode, source: nbformat.NotebookNode | None):
+        self.answers: set[str] = set()
+        for cell in (source or release).cells:
+            if cell.cell_type == "code" and _meta(cell).get("solution"):
+                self.answers |= defined_names(_python(_strip_markers(cell.source)))
+        self.lesson: list[_LessonCell] = []
+        self.test_position: dict[str, int] = {}
+        for position, cell in enumerate(release.cells):
+            if cell.cell_type != "code":
+                continue
+            meta = _meta(cell)
+            if is_test_cell(cell):
+                self.test_position[meta.get("grade_id", "")] = position
+            elif not meta.get("solution"):
+                tree = _python(cell.source)
+                self.lesson.append(
+                    _LessonCell(position, cell.source, defined_names(tree), used_names(tree))
+                )
+        self.ran: set[int] = set()
+        self.defined_by_tests: set[str] = set()
+
+    def needs(self, grade_id: str, test_source: str) -> Needs:
+        """The lesson cells still to run and the learner's names to fetch, for one test."""
+        tree = _python(test_source)
+        before = self.test_position.get(grade_id, 10**9)
+        wanted = sorted(used_names(tree))
+        chosen: dict[int, _LessonCell] = {}
+        from_learner: set[str] = set()
+        seen: set[tuple[str, int]] = set()
+        stack = [(name, before) for name in wanted]
+        while stack:
+            name, limit = stack.pop()
+            if (name, limit) in seen:
+                continue
+            seen.add((name, limit))
+            if name in self.answers:
+                from_learner.add(name)
+                continue
+            cell = next(
+                (c for c in reversed(self.lesson) if c.position < limit and name in c.defines),
+                None,
+            )
+            if cell is not None:
+                if cell.position not in self.ran and cell.position not in chosen:
+                    chosen[cell.position] = cell
+                    stack += [(used, cell.position) for used in cell.uses]
+            elif name not in self.defined_by_tests:
+                from_learner.add(name)
+        self.defined_by_tests |= defined_names(tree)
+        cells = [chosen[p] for p in sorted(chosen)]
+        self.ran |= set(chosen)
+        return Needs(cells, sorted(from_learner))
+
+
+# --- running it ----------------------------------------------------------------------------------
+
+
+class KernelCallTimeout(Exception):
+    pass
+
+
+async def _execute(
+    kc,
+    code: str,
+    *,
+    timeout: float,
+    silent: bool = False,
+    user_expressions: dict | None = None,
+    on_input=None,
+) -> tuple[dict, list]:
+    """Run code in a kernel; its reply and its outputs as nbformat outputs."""
+    msg_id = kc.execute(
+        code,
+        silent=silent,
+        store_history=not silent,
+        user_expressions=user_expressions or {},
+        allow_stdin=on_input is not None,
+    )
+    deadline = time.monotonic() + timeout
+    outputs: list = []
+    reply = None
+    idle = False
+    while reply is None or not idle:
+        if time.monotonic() > deadline:
+            raise KernelCallTimeout(timeout)
+        if on_input is not None:
+            try:
+                request = await kc.get_stdin_msg(timeout=0.005)
+            except Empty:
+                request = None
+            if request and request["parent_header"].get("msg_id") == msg_id:
+                started = time.monotonic()
+                kc.input(await on_input(request["content"].get("prompt", "")))
+                deadline += time.monotonic() - started  # the learner's function has its own
+        if not idle:
+            try:
+                msg = await kc.get_iopub_msg(timeout=0.02)
+            except Empty:
+                msg = None
+            if msg and msg["parent_header"].get("msg_id") == msg_id:
+                kind = msg["msg_type"]
+                if kind == "status" and msg["content"]["execution_state"] == "idle":
+                    idle = True
+                elif kind == "clear_output":
+                    outputs.clear()
+                elif kind in ("stream", "display_data", "execute_result", "error"):
+                    _append(outputs, nbformat.v4.output_from_msg(msg))
+        if reply is None:
+            try:
+                msg = await kc.get_shell_msg(timeout=0.005)
+            except Empty:
+                msg = None
+            if msg and msg["parent_header"].get("msg_id") == msg_id:
+                reply = msg
+    return reply, outputs
+
+
+def _append(outputs: list, output) -> None:
+    last = outputs[-1] if outputs else None
+    if (
+        output.output_type == "stream"
+        and last is not None
+        and last.output_type == "stream"
+        and last.name == output.name
+    ):
+        last.text += output.text
+    else:
+        outputs.append(output)
+
+
+class IsolatedExecute(GuardedExecute):
+    """GuardedExecute whose test cells run in a separate, fresh test kernel."""
+
+    course_root = Unicode("", help="the nbgrader course (to find release and source)").tag(
+        config=True
+    )
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._plan = self._read_plan(resources or {})
+        self._tests = None
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            run_sync(self._stop_tests_kernel)()
+
+    def _read_plan(self, resources: dict) -> TestPlan | None:
+        ids = resources.get("nbgrader", {})
+        if not (self.course_root and ids.get("assignment") and ids.get("notebook")):
+            return None
+        course = GradingCourse(Path(self.course_root))
+        name = f"{ids['notebook']}.ipynb"
+        release = course.folder("release", module=ids["assignment"]) / name
+        source = course.folder("source", module=ids["assignment"]) / name
+        if not release.exists():
+            return None
+        return TestPlan(
+            nbformat.read(release, as_version=4),
+            nbformat.read(source, as_version=4) if source.exists() else None,
+        )
+
+    def preprocess_cell(self, cell, resources, index):
+        if not is_test_cell(cell) or self._plan is None or not cell.source.strip():
+            return super().preprocess_cell(cell, resources, index)
+        if time.monotonic() > self._deadline:
+            return super().preprocess_cell(cell, resources, index)  # marks it "not run"
+        cell.outputs = run_sync(self._run_test)(cell)
+        cell.execution_count = index
+        return cell, resources
+
+    # -- the test kernel --------------------------------------------------------------------------
+
+    async def _start_tests_kernel(self):
+        manager = self.kernel_manager_class(config=self.config, kernel_name=self.kernel_name)
+        await manager.start_kernel(
+            extra_arguments=self.extra_arguments, cwd=self.resources["metadata"]["path"]
+        )
+        client = manager.client()
+        client.start_channels()
+        await client.wait_for_ready(timeout=self.startup_timeout)
+        self._tests = (manager, client)
+
+    async def _stop_tests_kernel(self):
+        if self._tests is None:
+            return
+        manager, client = self._tests
+        self._tests = None
+        client.stop_channels()
+        await manager.shutdown_kernel(now=True)
+
+    async def _run_test(self, cell) -> list:
+        if self._tests is None:
+            await self._start_tests_kernel()
+        _, tests = self._tests
+        needs = self._plan.needs(cell.metadata["nbgrader"].get("grade_id", ""), cell.source)
+        timeout = self.timeout or 60
+        notes = []
+        try:
+            if needs.from_learner:
+                wire = await self._export_from_learner(needs.from_learner, timeout)
+                notes = [
+                    nbformat.v4.new_output(
+                        "stream",
+                        name="stdout",
+                        text=f"Your answer `{name}` could not be graded: {item['unreadable']}\n",
+                    )
+                    for name, item in json.loads(wire).items()
+                    if "unreadable" in item
+                ]
+                await _execute(
+                    tests, f"{_ANSWERS}.bind(globals(), {wire!r})", timeout=timeout, silent=True
+                )
+            for lesson in needs.lesson_cells:
+                reply, _ = await _execute(tests, lesson.source, timeout=timeout, silent=True)
+                if reply["content"].get("status") != "ok":
+                    self.log.warning("lesson cell %s failed in the test kernel", lesson.position)
+            _, outputs = await _execute(
+                tests, cell.source, timeout=timeout, on_input=self._call_learner
+            )
+            return notes + outputs
+        except KernelCallTimeout:
+            await self._restart_tests_kernel()
+            return [error_output("CellTimeoutError", f"the tests ran longer than {timeout} s")]
+
+    async def _restart_tests_kernel(self):
+        await self._stop_tests_kernel()
+        self._plan.ran.clear()
+        self._plan.defined_by_tests.clear()
+
+    async def _export_from_learner(self, names: list[str], timeout: float) -> str:
+        expression = f"{_ANSWERS}.export(globals(), {names!r})"
+        empty = json.dumps({name: {"missing": True} for name in names})
+        try:
+            text = await self._evaluate_in_learner_kernel(expression, timeout)
+        except KernelCallTimeout:
+            return empty
+        if text is None:
+            return empty
+        try:
+            json.loads(text)
+        except ValueError:
+            return json.dumps({name: {"unreadable": "it could not be read"} for name in names})
+        return text
+
+    async def _evaluate_in_learner_kernel(self, expression: str, timeout: float) -> str | None:
+        """An expression evaluated silently in the learner's kernel; its string value."""
+        if self.kc is None:
+            return None
+        try:
+            reply, _ = await _execute(
+                self.kc, "", timeout=timeout, silent=True, user_expressions={"r": expression}
+            )
+        except KernelCallTimeout:
+            self.log.error("the learner's kernel ran over %s s; stopping it", timeout)
+            await self.km.signal_kernel(signal.SIGKILL)
+            await asyncio.sleep(0.2)
+            await self._async_restart()
+            raise
+        result = reply["content"].get("user_expressions", {}).get("r", {})
+        if result.get("status") != "ok":
+            return None
+        text = result.get("data", {}).get("text/plain", "")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
+        return value if isinstance(value, str) else None
+
+    async def _call_learner(self, prompt: str) -> str:
+        """A test called the learner's function: run it in the learner's kernel."""
+        if not prompt.startswith(answers.CALL_PREFIX):
+            return json.dumps({"error": "tests may not ask for input"})
+        request = json.loads(prompt[len(answers.CALL_PREFIX) :])
+        args = json.dumps(request["args"])
+        expression = f"{_ANSWERS}.call({int(request['ref'])}, {args!r})"
+        timeout = self.timeout or 60
+        try:
+            text = await self._evaluate_in_learner_kernel(expression, timeout)
+        except KernelCallTimeout:
+            return json.dumps({"error": f"TimeoutError: it ran longer than {timeout} s"})
+        if text is None:
+            return json.dumps({"error": "it stopped the kernel or could not be called"})
+        return text
