@@ -1,6 +1,8 @@
-"""Grade one class twice in one run: plain `nbgrader autograde` and the course's pipeline.
+"""Grade one class in one run: plain `nbgrader autograde` and the course's pipeline, or (with
+--isolation) the pipeline with its tests in the learner's kernel against the same pipeline with
+the tests in a kernel of their own, alternating, to measure what the isolation costs.
 
-Prints seconds per notebook for both, the speed-up and the machine's load. The class is
+Prints seconds per notebook, the ratio and the machine's load. The class is
 synthetic, built here from the module's student release: 60 % complete answers, 20 % blank,
 20 % with one wrong answer. Both runs must give every learner the same score.
 
@@ -80,7 +82,15 @@ def main() -> None:
     parser.add_argument("--module", default="01_intro")
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument(
+        "--isolation",
+        type=int,
+        metavar="ROUNDS",
+        help="instead: ROUNDS alternating runs with and without isolated tests (goal <= 1.5x)",
+    )
     args = parser.parse_args()
+    if args.isolation:
+        return isolation_cost(find_module(args.module), args.students, args.workers, args.isolation)
     module = find_module(args.module)
     notebooks = args.students * len(module.lessons)
     bin_dir = Path(sys.executable).parent
@@ -125,6 +135,36 @@ def main() -> None:
         print(f"same score for every learner: {same}")
         if run.not_graded or not same:
             raise SystemExit("the two runs disagree")
+
+
+def isolation_cost(module, students: int, workers: int | None, rounds: int) -> None:
+    notebooks = students * len(module.lessons)
+    times: dict[bool, list[float]] = {False: [], True: []}
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="bench-isolation-") as tmp:
+        for i in range(rounds):
+            for isolate in (False, True):
+                course = make_course(Path(tmp) / f"r{i}-{isolate}")
+                grading.release([module], course)
+                build_class(course, module, students)
+                started = time.perf_counter()
+                run = pipeline.grade_class(
+                    [module], course, workers=workers, progress=False, isolate_tests=isolate
+                )
+                seconds = time.perf_counter() - started
+                times[isolate].append(seconds)
+                results[isolate] = scores(course, module)
+                label = "tests in their own kernel" if isolate else "tests in learner kernel"
+                print(
+                    f"round {i + 1} {label:26s} {seconds:7.1f} s  "
+                    f"{seconds / notebooks:5.2f} s/notebook  (load {os.getloadavg()[0]:.2f})"
+                )
+                if run.not_graded:
+                    raise SystemExit(f"not graded: {run.not_graded}")
+    base, isolated = min(times[False]), min(times[True])
+    print(f"best of {rounds}: {base / notebooks:.2f} vs {isolated / notebooks:.2f} s/notebook")
+    print(f"isolation costs {isolated / base:.2f}x (goal <= 1.5x)")
+    print(f"same score for every learner: {results[False] == results[True]}")
 
 
 if __name__ == "__main__":

@@ -219,13 +219,17 @@ CORRECT_ATTACKS = {
 # Attacks the watchdog stops; the other cells are still graded in a new kernel.
 STOPPED_ATTACKS = {
     "many_processes": (
-        "import subprocess\nkids = [subprocess.Popen(['sleep', '30']) for _ in range(60)]"
+        "import subprocess, time\n"
+        "kids = [subprocess.Popen(['sleep', '30']) for _ in range(60)]\n"
+        "time.sleep(15)"
     ),
     "many_files": (
         "import os\n"
         "os.makedirs('many', exist_ok=True)\n"
         "for i in range(20000):\n"
-        "    open(f'many/{i}', 'w').close()"
+        "    open(f'many/{i}', 'w').close()\n"
+        "import time\n"
+        "time.sleep(15)"
     ),
 }
 

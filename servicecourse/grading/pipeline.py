@@ -46,9 +46,17 @@ def default_workers() -> int:
 
 
 def grading_config(
-    course: Path, limits: GradingLimits, use_sandbox: bool, gradebook_url: str | None = None
+    course: Path,
+    limits: GradingLimits,
+    use_sandbox: bool,
+    gradebook_url: str | None = None,
+    isolate_tests: bool = True,
 ):
-    """The course's nbgrader config plus the pipeline's guarded execution."""
+    """The course's nbgrader config plus the pipeline's guarded execution.
+
+    ``isolate_tests=False`` runs the tests in the learner's kernel, as nbgrader does: only for
+    trusted code, and for measuring what the isolation costs (benchmarks/bench_grading.py).
+    """
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
@@ -62,7 +70,7 @@ def grading_config(
     if gradebook_url:
         config.CourseDirectory.db_url = gradebook_url
     config.Autograde.autograde_preprocessors = [
-        IsolatedExecute,
+        IsolatedExecute if isolate_tests else sandbox.GuardedExecute,
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
@@ -100,7 +108,11 @@ def _die_with_parent() -> None:
 
 
 def _init_worker(
-    course: str, limits: GradingLimits, use_sandbox: bool, gradebook_url: str | None
+    course: str,
+    limits: GradingLimits,
+    use_sandbox: bool,
+    gradebook_url: str | None,
+    isolate_tests: bool = True,
 ) -> None:
     global _worker_api
     _die_with_parent()
@@ -112,7 +124,7 @@ def _init_worker(
 
     nbg.put_environment_on_path()
     _worker_api = NbGraderAPI(
-        config=grading_config(Path(course), limits, use_sandbox, gradebook_url)
+        config=grading_config(Path(course), limits, use_sandbox, gradebook_url, isolate_tests)
     )
 
 
@@ -240,6 +252,7 @@ def grade_class(
     force: bool = False,
     progress: bool = True,
     gradebook_url: str | None = None,
+    isolate_tests: bool = True,
 ) -> ClassRun:
     """Autograde every submitted learner of each module; see the module docstring for why.
 
@@ -261,7 +274,15 @@ def grade_class(
             where = GradingCourse(course).folder("submitted", "<student_id>", "<module>")
             raise CourseError(f"nobody has submitted: put submissions in {where}")
         outcomes = plan.settled + run_plan(
-            course, plan.todo, notebook_id, workers, limits, use_sandbox, progress, gradebook_url
+            course,
+            plan.todo,
+            notebook_id,
+            workers,
+            limits,
+            use_sandbox,
+            progress,
+            gradebook_url,
+            isolate_tests,
         )
     outcomes.sort(key=lambda o: (o.module, o.student))
     return ClassRun(outcomes, workers, time.monotonic() - started)
@@ -308,6 +329,7 @@ def run_plan(
     use_sandbox: bool,
     progress: bool,
     gradebook_url: str | None = None,
+    isolate_tests: bool = True,
 ) -> list[Outcome]:
     """Grade the planned submissions in worker processes, journalling each as it finishes."""
     if not todo:
@@ -327,7 +349,7 @@ def run_plan(
         max_workers=min(workers, len(todo)),
         mp_context=context,
         initializer=_init_worker,
-        initargs=(str(course), limits, use_sandbox, gradebook_url),
+        initargs=(str(course), limits, use_sandbox, gradebook_url, isolate_tests),
     ) as pool:
         started = {}
         futures = {}
