@@ -107,8 +107,9 @@ def cmd_feedback(args) -> int:
 
 def cmd_export(args) -> int:
     from . import grading
+    from .grading import reports
 
-    target = grading.export(Path(args.to))
+    target = reports.make_csv_safe(grading.export(Path(args.to)))
     print(f"grades written to {target}")
     return 0
 
