@@ -47,8 +47,11 @@ class MoodleImport(list):
       :func:`~.submission.prepare_submission` returns them with the learner's other notes);
     - ``unassigned``: entries that belong to nobody (unknown folders, ambiguous names).
 
-    A learner named in the zip of whom nothing could be imported is not in the list, but has
-    notes and an empty ``submitted/`` folder, so the grading run reports them as not graded.
+    A learner named in the zip of whom nothing could be imported is not in the list. If their
+    files were damaged, too large or too slow to unpack, they get an empty ``submitted/`` folder,
+    so that the grading run reports them as not graded, with these notes. If their entries were
+    all refused (unsafe paths), were only online text, or their id came with two names (also in
+    ``unassigned``), they get no folder: only ``notes`` tell.
     """
 
     def __init__(self, students=(), notes=None, unassigned=None):
@@ -176,6 +179,8 @@ def import_moodle_zip(
                     result.append(student)
             if notes:
                 result.notes[sid] = notes
+            if len(learner.names) > 1:
+                result.unassigned.extend(notes)
             state.save_notes(course, module.name, sid, notes)
     record_students(course, recorded)
     state.save_unassigned(course, module.name, unassigned)
@@ -352,10 +357,6 @@ def _import_learner(archive, learner: _Learner, folders: GradingCourse, module: 
     """Unpack one learner's upload; returns the notes and how many files were unpacked."""
     target = folders.folder("submitted", learner.sid, module.name)
     aside = state.set_aside_dir(folders.root, module.name, learner.sid)
-    for old in (target, aside):
-        if old.exists():
-            shutil.rmtree(old)
-    target.mkdir(parents=True)
     if len(learner.names) > 1:
         names = ", ".join(show(n) for n in sorted(learner.names))
         return [
@@ -372,6 +373,20 @@ def _import_learner(archive, learner: _Learner, folders: GradingCourse, module: 
                 "learner should upload the notebook file itself"
             )
         return notes, 0
+    for old in (target, aside):  # this upload replaces an earlier import
+        if old.exists():
+            shutil.rmtree(old)
+    target.mkdir(parents=True)
+    notes, imported, failed = _unpack(archive, learner, target, aside, limits)
+    if not imported and not failed:
+        target.rmdir()  # only refused (hostile) entries: nobody to grade, the notes say why
+    return notes, imported
+
+
+def _unpack(archive, learner: _Learner, target: Path, aside: Path, limits: IntakeLimits):
+    """Unpack one learner's entries; returns the notes, how many files were unpacked and how
+    many could not be (damaged, too large, too slow: the learner is reported as not graded)."""
+    notes: list[str] = []
     entries = sorted(
         learner.entries,
         key=lambda e: (not e.inner[-1].lower().endswith(".ipynb"), len(e.inner), e.inner),
@@ -384,7 +399,7 @@ def _import_learner(archive, learner: _Learner, folders: GradingCourse, module: 
         )
         entries = entries[: limits.learner_files]
     deadline = time.monotonic() + limits.learner_seconds
-    total = imported = 0
+    total = imported = failed = 0
     set_aside: list[str] = []
     for position, entry in enumerate(entries):
         where = show("/".join(entry.inner))
@@ -392,6 +407,7 @@ def _import_learner(archive, learner: _Learner, folders: GradingCourse, module: 
         if parts is None:
             notes.append(f"{where} has an unsafe path ({fixes[0]}): not unpacked")
             continue
+        failed += 1  # until it is unpacked
         if entry.undecodable:
             fixes.insert(0, f"the name of {where} is not valid UTF-8 in the zip")
         size = entry.info.file_size
@@ -430,6 +446,7 @@ def _import_learner(archive, learner: _Learner, folders: GradingCourse, module: 
             continue
         total += written
         imported += 1
+        failed -= 1
         saved_as = dest.relative_to(root).as_posix()
         if saved_as != "/".join(parts):
             fixes.append("a file of the same name was uploaded too")
@@ -443,7 +460,7 @@ def _import_learner(archive, learner: _Learner, folders: GradingCourse, module: 
             f"{len(set_aside)} file(s) that are not notebooks ({listed}) were set aside, not "
             f"graded: only the module's notebooks are; they are kept in {aside}"
         )
-    return notes, imported
+    return notes, imported, failed
 
 
 def safe_parts(inner: list[str]) -> tuple[list[str] | None, list[str]]:
