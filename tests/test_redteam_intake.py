@@ -23,7 +23,7 @@ from conftest import copy_course
 from servicecourse import grading
 from servicecourse.grading import intake, sandbox
 from servicecourse.grading.intake import moodle_zip
-from servicecourse.paths import GradingCourse, GradingLimits, find_module
+from servicecourse.paths import CourseError, GradingCourse, GradingLimits, find_module
 
 MODULE = find_module("01_intro")
 LESSON = MODULE.lessons[0]
@@ -216,7 +216,7 @@ def test_a_copy_over_its_time_limit_is_a_note_and_ctrl_c_stops_the_import(tmp_pa
 
 def test_a_file_that_is_not_a_zip_is_still_refused(tmp_path):
     (tmp_path / "x.zip").write_bytes(b"PK\x05\x06 nonsense")
-    with pytest.raises(grading.course.CourseError, match="not a zip"):
+    with pytest.raises(CourseError, match="not a zip"):
         intake.import_moodle_zip(tmp_path / "x.zip", MODULE, tmp_path)
 
 
