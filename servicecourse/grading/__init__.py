@@ -9,35 +9,30 @@
 - :mod:`.class_grading` is the instructor's use case: import, grade, feedback, reports.
 """
 
-from .class_grading import autograde, grade_a_class
-from .course import (
-    CONFIG_FILE,
-    GradingReport,
-    HideHiddenTestOutput,
-    collect,
-    course_api,
-    export,
-    feedback,
-    import_submissions,
-    load_config,
-    release,
-    scores,
-    submitted_students,
-)
+from importlib import import_module
 
-__all__ = [
-    "CONFIG_FILE",
-    "GradingReport",
-    "HideHiddenTestOutput",
-    "autograde",
-    "collect",
-    "course_api",
-    "export",
-    "feedback",
-    "grade_a_class",
-    "import_submissions",
-    "load_config",
-    "release",
-    "scores",
-    "submitted_students",
-]
+# Loaded on first use: the grading kernels import `.answers`, and must not pay for nbgrader.
+_EXPORTS = {
+    "autograde": "class_grading",
+    "grade_a_class": "class_grading",
+    "CONFIG_FILE": "course",
+    "GradingReport": "course",
+    "HideHiddenTestOutput": "course",
+    "collect": "course",
+    "course_api": "course",
+    "export": "course",
+    "feedback": "course",
+    "import_submissions": "course",
+    "load_config": "course",
+    "release": "course",
+    "scores": "course",
+    "submitted_students": "course",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -150,6 +150,9 @@ def _encode_library(value, kind, depth, count):
     import numpy as np
     import pandas as pd
 
+    if not _NUMPY_SCALARS:
+        _load_library_kinds()
+
     if isinstance(value, np.generic) and type(value) in _NUMPY_SCALARS:
         if isinstance(value, np.datetime64 | np.timedelta64):
             unit = np.datetime_data(value.dtype)[0]
@@ -555,8 +558,3 @@ _DECODERS = {
         )
     },
 }
-
-try:  # numpy and pandas are always there in the course; the wire works without them too
-    _load_library_kinds()
-except ImportError:  # pragma: no cover
-    pass

@@ -72,12 +72,21 @@ def grade_a_class(
     if submissions:
         imported = nbg.import_submissions(submissions, modules[0], course)
         log(f"imported {len(imported)} submission(s) from {submissions}")
+    import_notes: list[tuple[str, str, str]] = []
     if moodle_zip:
-        learners = intake.import_moodle_zip(moodle_zip, modules[0], course)
+        module = modules[0].name
+        learners = intake.import_moodle_zip(moodle_zip, module=modules[0], course=course)
         log(
             f"imported {len(learners)} learner(s) from {moodle_zip}; "
             f"ids and names are kept in {folders.students_file}"
         )
+        # Uploads that reached no submission would be in no outcome: say so here.
+        for student, notes in sorted(learners.notes.items()):
+            if not folders.folder("submitted", student, module).is_dir():
+                import_notes += [(module, student, note) for note in notes]
+        import_notes += [(module, "(no learner)", note) for note in learners.unassigned]
+        for _, who, note in import_notes:
+            log(f"  {who}: {note}")
     run = pipeline.grade_class(
         modules,
         course,
@@ -108,7 +117,9 @@ def grade_a_class(
             path, left_out = reports.write_moodle_csv(grades, course, sheet)
             result.moodle_sheets[name] = path
             result.not_in_moodle[name] = left_out
-    result.summary_page = reports.class_summary(run, course, out, gradebook_url)
+    result.summary_page = reports.class_summary(
+        run, course, out, gradebook_url, import_notes=import_notes
+    )
     log(f"reports in {out}; making feedback")
     by_name = {module.name: module for module in modules}
     for name, student in sorted({(o.module, o.student) for o in run.graded}):
@@ -123,7 +134,12 @@ def grade_a_class(
             result.feedback_failed[(name, student)] = reason
             log(f"feedback for {student} ({name}) could not be made: {reason}")
     result.summary_page = reports.class_summary(
-        run, course, out, gradebook_url, feedback_failed=result.feedback_failed
+        run,
+        course,
+        out,
+        gradebook_url,
+        feedback_failed=result.feedback_failed,
+        import_notes=import_notes,
     )
     return result
 

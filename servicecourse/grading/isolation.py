@@ -15,7 +15,7 @@ sandbox with an empty, private working folder:
   cross as data through the grader.
 
 Which names a test needs, which lesson cells define them and which names are answers (defined
-by a solution cell of the source notebook) is read from the code itself (:class:`TestPlan`).
+by a solution cell of the source notebook) is read from the code itself (:class:`HiddenTestPlan`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from traitlets import Unicode
 
 from ..paths import GradingCourse
 from . import answers
-from .sandbox import GuardedExecute, error_output
+from .sandbox import SKIP_SLOW_IMPORT, GuardedExecute, error_output
 
 _BUILTINS = set(dir(builtins)) | {"In", "Out", "get_ipython", "display", "exit", "quit"}
 _ANSWERS = "__import__('servicecourse.grading.answers', fromlist=['answers'])"
@@ -55,12 +55,42 @@ def _python(source: str) -> ast.Module | None:
         return None
 
 
-def defined_names(tree: ast.AST | None) -> set[str]:
-    """Names a cell binds at any depth of its module level (assignments, imports, defs)."""
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+# Methods that change their object in place; pandas' in-place methods take inplace=True.
+_MUTATORS = {
+    "append",
+    "extend",
+    "insert",
+    "remove",
+    "pop",
+    "clear",
+    "update",
+    "sort",
+    "reverse",
+    "add",
+    "discard",
+    "setdefault",
+    "popitem",
+    "difference_update",
+    "intersection_update",
+}
+
+
+def _children(node: ast.AST):
+    """Child nodes in this scope (a nested function's or class's body is another scope)."""
+    for child in ast.iter_child_nodes(node):
+        yield child
+        if not isinstance(child, _SCOPES):
+            yield from _children(child)
+
+
+def bound_names(tree: ast.AST | None) -> set[str]:
+    """Names a piece of code binds in its own scope: assignments, imports, defs, loops."""
     if tree is None:
         return set()
     names = set()
-    for node in ast.walk(tree):
+    for node in [tree, *_children(tree)]:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
             names.add(node.id)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -71,15 +101,85 @@ def defined_names(tree: ast.AST | None) -> set[str]:
     return names
 
 
-def used_names(tree: ast.AST | None) -> set[str]:
-    """Names a cell reads that it does not bind itself and that are not built in."""
+def changed_names(tree: ast.AST | None) -> set[str]:
+    """Names whose object a piece of code changes in place: ``t["x"] = …``, ``t.x = …``,
+    ``items.append(…)``, ``frame.drop(…, inplace=True)``."""
     if tree is None:
         return set()
-    loaded = {
-        node.id for node in ast.walk(tree) if isinstance(node, ast.Name)
-        and isinstance(node.ctx, ast.Load)
-    }
-    return loaded - _BUILTINS
+    names = set()
+    for node in [tree, *_children(tree)]:
+        if isinstance(node, ast.Subscript | ast.Attribute) and isinstance(
+            node.ctx, ast.Store | ast.Del
+        ):
+            names |= _root(node)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            inplace = any(
+                k.arg == "inplace" and isinstance(k.value, ast.Constant) and k.value.value
+                for k in node.keywords
+            )
+            if inplace or node.func.attr in _MUTATORS:
+                names |= _root(node.func.value)
+    return names
+
+
+def defined_names(tree: ast.AST | None) -> set[str]:
+    """Names a statement binds or changes: a test reading them needs the statement."""
+    return bound_names(tree) | changed_names(tree)
+
+
+def _root(node: ast.AST) -> set[str]:
+    while isinstance(node, ast.Subscript | ast.Attribute | ast.Call):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return {node.id} if isinstance(node, ast.Name) else set()
+
+
+def used_names(tree: ast.AST | None) -> set[str]:
+    """Names a piece of code reads from outside: not built in, not its functions' locals."""
+    if tree is None:
+        return set()
+    return _free(tree) - _BUILTINS
+
+
+def _free(node: ast.AST) -> set[str]:
+    if isinstance(node, ast.Name):
+        return {node.id} if isinstance(node.ctx, ast.Load) else set()
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+        args = node.args
+        params = {
+            a.arg
+            for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+            if a is not None
+        }
+        body = node.body if isinstance(node.body, list) else [node.body]
+        inner = set().union(*(_free(n) for n in body)) if body else set()
+        local = params | set().union(*(bound_names(n) for n in body))
+        outer = [*args.defaults, *[d for d in args.kw_defaults if d is not None]]
+        outer += getattr(node, "decorator_list", [])
+        return (
+            (inner - local) | set().union(*(_free(n) for n in outer)) if outer else (inner - local)
+        )
+    if isinstance(node, _COMPREHENSIONS):
+        targets = set().union(*(bound_names(g.target) for g in node.generators))
+        inner = set().union(*(_free(child) for child in ast.iter_child_nodes(node)))
+        return inner - targets
+    return (
+        set().union(*(_free(child) for child in ast.iter_child_nodes(node)))
+        if any(True for _ in ast.iter_child_nodes(node))
+        else set()
+    )
+
+
+def _split_imports(statement: ast.stmt) -> list[ast.stmt]:
+    """``from m import a, b`` as one import per name: a test needing ``a`` does not pay for
+    importing ``b`` (plotting libraries, say)."""
+    if isinstance(statement, ast.Import) and len(statement.names) > 1:
+        return [ast.Import(names=[alias]) for alias in statement.names]
+    if isinstance(statement, ast.ImportFrom) and len(statement.names) > 1:
+        return [
+            ast.ImportFrom(module=statement.module, names=[alias], level=statement.level)
+            for alias in statement.names
+        ]
+    return [statement]
 
 
 def _strip_markers(source: str) -> str:
@@ -96,8 +196,10 @@ def is_test_cell(cell) -> bool:
 
 
 @dataclass
-class _LessonCell:
-    position: int
+class _Statement:
+    """One top-level statement of a lesson cell: the unit the test kernel runs."""
+
+    position: tuple[int, int, int]  # (cell, statement, name of a split import)
     source: str
     defines: set[str]
     uses: set[str]
@@ -107,20 +209,24 @@ class _LessonCell:
 class Needs:
     """What a test cell needs before it runs in the test kernel."""
 
-    lesson_cells: list[_LessonCell] = field(default_factory=list)
+    lesson_cells: list[_Statement] = field(default_factory=list)
     from_learner: list[str] = field(default_factory=list)
 
 
-class TestPlan:
-    """Which names each test reads, where they come from: the lesson (run in the test kernel,
-    from the release) or the learner (sent as data)."""
+class HiddenTestPlan:
+    """Which names each test reads, and where they come from: the lesson's statements (run in
+    the test kernel, from the release) or the learner (sent as data).
+
+    Statements, not whole cells: a test that needs ``pd`` runs ``import pandas as pd`` only,
+    not the plotting imports and figures of the same cell.
+    """
 
     def __init__(self, release: nbformat.NotebookNode, source: nbformat.NotebookNode | None):
         self.answers: set[str] = set()
         for cell in (source or release).cells:
             if cell.cell_type == "code" and _meta(cell).get("solution"):
-                self.answers |= defined_names(_python(_strip_markers(cell.source)))
-        self.lesson: list[_LessonCell] = []
+                self.answers |= bound_names(_python(_strip_markers(cell.source)))
+        self.lesson: list[_Statement] = []
         self.test_position: dict[str, int] = {}
         for position, cell in enumerate(release.cells):
             if cell.cell_type != "code":
@@ -130,21 +236,27 @@ class TestPlan:
                 self.test_position[meta.get("grade_id", "")] = position
             elif not meta.get("solution"):
                 tree = _python(cell.source)
-                self.lesson.append(
-                    _LessonCell(position, cell.source, defined_names(tree), used_names(tree))
-                )
-        self.ran: set[int] = set()
+                for index, statement in enumerate(tree.body if tree else []):
+                    for part, piece in enumerate(_split_imports(statement)):
+                        self.lesson.append(
+                            _Statement(
+                                (position, index, part),
+                                ast.unparse(piece),
+                                defined_names(piece),
+                                used_names(piece),
+                            )
+                        )
+        self.ran: set[tuple[int, int, int]] = set()
         self.defined_by_tests: set[str] = set()
 
     def needs(self, grade_id: str, test_source: str) -> Needs:
-        """The lesson cells still to run and the learner's names to fetch, for one test."""
+        """The lesson statements still to run and the learner's names to fetch, for one test."""
         tree = _python(test_source)
-        before = self.test_position.get(grade_id, 10**9)
-        wanted = sorted(used_names(tree))
-        chosen: dict[int, _LessonCell] = {}
+        before = (self.test_position.get(grade_id, 10**9), 0, 0)
+        chosen: dict[tuple[int, int, int], _Statement] = {}
         from_learner: set[str] = set()
-        seen: set[tuple[str, int]] = set()
-        stack = [(name, before) for name in wanted]
+        seen: set = set()
+        stack = [(name, before) for name in sorted(used_names(tree) - bound_names(tree))]
         while stack:
             name, limit = stack.pop()
             if (name, limit) in seen:
@@ -153,20 +265,24 @@ class TestPlan:
             if name in self.answers:
                 from_learner.add(name)
                 continue
-            cell = next(
-                (c for c in reversed(self.lesson) if c.position < limit and name in c.defines),
-                None,
-            )
-            if cell is not None:
-                if cell.position not in self.ran and cell.position not in chosen:
-                    chosen[cell.position] = cell
-                    stack += [(used, cell.position) for used in cell.uses]
-            elif name not in self.defined_by_tests:
+            # Every statement before the limit that binds or changes the name, up to the last
+            # one that binds it anew.
+            found = False
+            for statement in reversed(self.lesson):
+                if statement.position >= limit or name not in statement.defines:
+                    continue
+                found = True
+                if statement.position not in self.ran and statement.position not in chosen:
+                    chosen[statement.position] = statement
+                    stack += [(used, statement.position) for used in statement.uses]
+                if name not in statement.uses:  # bound anew, not changed in place
+                    break
+            if not found and name not in self.defined_by_tests:
                 from_learner.add(name)
-        self.defined_by_tests |= defined_names(tree)
-        cells = [chosen[p] for p in sorted(chosen)]
+        self.defined_by_tests |= bound_names(tree)
+        statements = [chosen[p] for p in sorted(chosen)]
         self.ran |= set(chosen)
-        return Needs(cells, sorted(from_learner))
+        return Needs(statements, sorted(from_learner))
 
 
 # --- running it ----------------------------------------------------------------------------------
@@ -255,12 +371,19 @@ class IsolatedExecute(GuardedExecute):
     def preprocess(self, nb, resources=None, km=None):
         self._plan = self._read_plan(resources or {})
         self._tests = None
+        self._tests_ready = False
+        self._tests_kernel_name = self.kernel_name or nb.metadata.get("kernelspec", {}).get(
+            "name", "python3"
+        )
         try:
+            if self._plan is not None and self._plan.test_position:
+                # Started now, it boots while the learner's cells run.
+                run_sync(self._start_tests_kernel)(resources["metadata"]["path"])
             return super().preprocess(nb, resources, km)
         finally:
             run_sync(self._stop_tests_kernel)()
 
-    def _read_plan(self, resources: dict) -> TestPlan | None:
+    def _read_plan(self, resources: dict) -> HiddenTestPlan | None:
         ids = resources.get("nbgrader", {})
         if not (self.course_root and ids.get("assignment") and ids.get("notebook")):
             return None
@@ -270,7 +393,7 @@ class IsolatedExecute(GuardedExecute):
         source = course.folder("source", module=ids["assignment"]) / name
         if not release.exists():
             return None
-        return TestPlan(
+        return HiddenTestPlan(
             nbformat.read(release, as_version=4),
             nbformat.read(source, as_version=4) if source.exists() else None,
         )
@@ -286,15 +409,26 @@ class IsolatedExecute(GuardedExecute):
 
     # -- the test kernel --------------------------------------------------------------------------
 
-    async def _start_tests_kernel(self):
-        manager = self.kernel_manager_class(config=self.config, kernel_name=self.kernel_name)
-        await manager.start_kernel(
-            extra_arguments=self.extra_arguments, cwd=self.resources["metadata"]["path"]
-        )
+    async def _start_tests_kernel(self, cwd: str):
+        manager = self.kernel_manager_class(config=self.config, kernel_name=self._tests_kernel_name)
+        extra = list(self.extra_arguments)
+        if SKIP_SLOW_IMPORT not in extra:
+            extra.append(SKIP_SLOW_IMPORT)
+        await manager.start_kernel(extra_arguments=extra, cwd=cwd)
         client = manager.client()
         client.start_channels()
-        await client.wait_for_ready(timeout=self.startup_timeout)
         self._tests = (manager, client)
+        self._tests_ready = False
+        self._tests_cwd = cwd
+
+    async def _tests_client(self):
+        if self._tests is None:
+            await self._start_tests_kernel(self._tests_cwd)
+        _, client = self._tests
+        if not self._tests_ready:
+            await client.wait_for_ready(timeout=self.startup_timeout)
+            self._tests_ready = True
+        return client
 
     async def _stop_tests_kernel(self):
         if self._tests is None:
@@ -305,9 +439,7 @@ class IsolatedExecute(GuardedExecute):
         await manager.shutdown_kernel(now=True)
 
     async def _run_test(self, cell) -> list:
-        if self._tests is None:
-            await self._start_tests_kernel()
-        _, tests = self._tests
+        tests = await self._tests_client()
         needs = self._plan.needs(cell.metadata["nbgrader"].get("grade_id", ""), cell.source)
         timeout = self.timeout or 60
         notes = []
@@ -326,10 +458,11 @@ class IsolatedExecute(GuardedExecute):
                 await _execute(
                     tests, f"{_ANSWERS}.bind(globals(), {wire!r})", timeout=timeout, silent=True
                 )
-            for lesson in needs.lesson_cells:
-                reply, _ = await _execute(tests, lesson.source, timeout=timeout, silent=True)
+            if needs.lesson_cells:
+                code = "\n".join(statement.source for statement in needs.lesson_cells)
+                reply, _ = await _execute(tests, code, timeout=timeout, silent=True)
                 if reply["content"].get("status") != "ok":
-                    self.log.warning("lesson cell %s failed in the test kernel", lesson.position)
+                    self.log.warning("lesson code failed in the test kernel: %s", code[:200])
             _, outputs = await _execute(
                 tests, cell.source, timeout=timeout, on_input=self._call_learner
             )

@@ -409,8 +409,12 @@ def class_summary(
     out_dir: Path,
     gradebook_url: str | None = None,
     feedback_failed: dict[tuple[str, str], str] | None = None,
+    import_notes: list[tuple[str, str, str]] | None = None,
 ) -> Path:
     """Score distribution, the checks most often failed and who was not graded: plots + tables.
+
+    ``import_notes`` are (module, who, note) rows about uploads that reached no submission
+    (refused entries, entries of nobody), listed with the submission notes.
 
     ``feedback_failed`` maps (module, student) to why their feedback could not be made; None
     means feedback is still to be made (the summary is written before it, so that a feedback
@@ -431,6 +435,10 @@ def class_summary(
             {"module": o.module, "student": o.student, "note": note}
             for o in run.outcomes
             for note in o.notes
+        ]
+        + [
+            {"module": module, "student": who, "note": note}
+            for module, who, note in import_notes or []
         ],
         columns=["module", "student", "note"],
     )
