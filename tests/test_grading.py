@@ -194,8 +194,15 @@ def test_import_submissions_accepts_both_layouts(tmp_path):
     (incoming / "anna" / module.name / "a.ipynb").write_text("{}")
     (incoming / "ben").mkdir(parents=True)
     (incoming / "ben" / "a.ipynb").write_text("{}")
+    # A link in a learner's folder would make the grader copy its own files.
+    secret = tmp_path / "secret.txt"
+    secret.write_text("gradebook password")
+    (incoming / "ben" / "b.ipynb").symlink_to(secret)
+    (incoming / "ben" / "up").symlink_to(tmp_path)
     assert grading.import_submissions(incoming, module, course) == ["anna", "ben"]
-    assert (course / "submitted" / "ben" / module.name / "a.ipynb").exists()
+    ben = course / "submitted" / "ben" / module.name
+    assert (ben / "a.ipynb").exists()
+    assert sorted(p.name for p in ben.iterdir()) == ["a.ipynb"]
 
 
 def test_exchange_round_trip_release_fetch_submit_collect(tmp_path):

@@ -122,13 +122,18 @@ def import_submissions(folder: Path, module: Module, course: Path | None = None)
         target = folders.folder("submitted", student_dir.name, module.name)
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(source, target)
+        # Links are left behind: following them would copy the grader's own files.
+        shutil.copytree(source, target, ignore=_links)
         students.append(student_dir.name)
     if not students:
         raise CourseError(
             f"no notebooks found in {folder}: expected {folder}/<student_id>/{module.name}/*.ipynb"
         )
     return students
+
+
+def _links(folder: str, names: list[str]) -> list[str]:
+    return [name for name in names if os.path.islink(os.path.join(folder, name))]
 
 
 @dataclass
@@ -150,6 +155,12 @@ def failure_reason(result: dict) -> str:
     text = (result.get("error") or "") + "\n" + (result.get("log") or "")
     if "NotJSONError" in text or "Notebook does not appear to be JSON" in text:
         return "a notebook is not valid JSON (damaged file); ask the student to submit again"
+    if "nbgrader update" in text or "schema version" in text.lower():
+        # nbgrader's own advice is for instructors' source notebooks, not for learners.
+        return (
+            "a notebook's grading metadata could not be read even after repair; ask the "
+            "learner to download the lesson again, copy their answers into it and resubmit"
+        )
     lines = [ln for ln in (result.get("error") or "").strip().splitlines() if ln.strip()]
     return lines[-1] if lines else "autograde failed (see the log)"
 

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import atexit
 import builtins
 import json
+import shutil
 import signal
 import time
 from dataclasses import dataclass, field
@@ -361,6 +363,43 @@ def _append(outputs: list, output) -> None:
         outputs.append(output)
 
 
+class _TestKernel:
+    """A test kernel, kept by its grading process from one notebook to the next.
+
+    Why: it runs only trusted code (the release's lesson statements, the hidden tests) on data,
+    so it may serve several learners in turn; its namespace is reset in between. Booting a
+    kernel and importing pandas for every notebook is what isolation would otherwise cost.
+    """
+
+    def __init__(self, manager, client, cwd: str):
+        self.manager, self.client, self.cwd = manager, client, cwd
+        self.ready = False
+        self.reset_needed = False
+
+    async def stop(self):
+        self.client.stop_channels()
+        await self.manager.shutdown_kernel(now=True)
+
+    def kill(self):
+        """At the process's exit: no loop to await on, so the process is killed outright."""
+        process = getattr(self.manager.provisioner, "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+        home = getattr(self.manager.provisioner, "home", None)
+        if home:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+_TEST_KERNELS: dict[str, _TestKernel] = {}
+
+
+@atexit.register
+def _kill_test_kernels() -> None:
+    for kernel in _TEST_KERNELS.values():
+        kernel.kill()
+    _TEST_KERNELS.clear()
+
+
 class IsolatedExecute(GuardedExecute):
     """GuardedExecute whose test cells run in a separate, fresh test kernel."""
 
@@ -370,18 +409,14 @@ class IsolatedExecute(GuardedExecute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._plan = self._read_plan(resources or {})
-        self._tests = None
-        self._tests_ready = False
         self._tests_kernel_name = self.kernel_name or nb.metadata.get("kernelspec", {}).get(
             "name", "python3"
         )
-        try:
-            if self._plan is not None and self._plan.test_position:
-                # Started now, it boots while the learner's cells run.
-                run_sync(self._start_tests_kernel)(resources["metadata"]["path"])
-            return super().preprocess(nb, resources, km)
-        finally:
-            run_sync(self._stop_tests_kernel)()
+        self._tests = None
+        if self._plan is not None and self._plan.test_position:
+            # Started (or taken over) now, it boots while the learner's cells run.
+            run_sync(self._take_tests_kernel)(resources["metadata"]["path"])
+        return super().preprocess(nb, resources, km)
 
     def _read_plan(self, resources: dict) -> HiddenTestPlan | None:
         ids = resources.get("nbgrader", {})
@@ -409,7 +444,19 @@ class IsolatedExecute(GuardedExecute):
 
     # -- the test kernel --------------------------------------------------------------------------
 
-    async def _start_tests_kernel(self, cwd: str):
+    def _shared_key(self) -> str:
+        kind = self.kernel_manager_class
+        return f"{kind.__module__}.{kind.__qualname__}:{self._tests_kernel_name}"
+
+    async def _take_tests_kernel(self, cwd: str):
+        """This process's test kernel, reset for a new notebook, or a new one."""
+        shared = _TEST_KERNELS.get(self._shared_key())
+        if shared is not None and await shared.manager.is_alive():
+            shared.reset_needed = True
+            self._tests = shared
+            return
+        if shared is not None:
+            await shared.stop()
         manager = self.kernel_manager_class(config=self.config, kernel_name=self._tests_kernel_name)
         extra = list(self.extra_arguments)
         if SKIP_SLOW_IMPORT not in extra:
@@ -417,26 +464,33 @@ class IsolatedExecute(GuardedExecute):
         await manager.start_kernel(extra_arguments=extra, cwd=cwd)
         client = manager.client()
         client.start_channels()
-        self._tests = (manager, client)
-        self._tests_ready = False
-        self._tests_cwd = cwd
+        self._tests = _TEST_KERNELS[self._shared_key()] = _TestKernel(manager, client, cwd)
 
     async def _tests_client(self):
         if self._tests is None:
-            await self._start_tests_kernel(self._tests_cwd)
-        _, client = self._tests
-        if not self._tests_ready:
-            await client.wait_for_ready(timeout=self.startup_timeout)
-            self._tests_ready = True
-        return client
+            await self._take_tests_kernel(self.resources["metadata"]["path"])
+        kernel = self._tests
+        if not kernel.ready:
+            await kernel.client.wait_for_ready(timeout=self.startup_timeout)
+            kernel.ready = True
+        if kernel.reset_needed:
+            # The last notebook's answers and names go; imported modules stay (the saving).
+            await _execute(
+                kernel.client,
+                "get_ipython().reset(new_session=False)",
+                timeout=self.timeout or 60,
+                silent=True,
+            )
+            kernel.reset_needed = False
+        return kernel.client
 
-    async def _stop_tests_kernel(self):
-        if self._tests is None:
-            return
-        manager, client = self._tests
-        self._tests = None
-        client.stop_channels()
-        await manager.shutdown_kernel(now=True)
+    async def _restart_tests_kernel(self):
+        if self._tests is not None:
+            await self._tests.stop()
+            _TEST_KERNELS.pop(self._shared_key(), None)
+            self._tests = None
+        self._plan.ran.clear()
+        self._plan.defined_by_tests.clear()
 
     async def _run_test(self, cell) -> list:
         tests = await self._tests_client()
@@ -470,11 +524,6 @@ class IsolatedExecute(GuardedExecute):
         except KernelCallTimeout:
             await self._restart_tests_kernel()
             return [error_output("CellTimeoutError", f"the tests ran longer than {timeout} s")]
-
-    async def _restart_tests_kernel(self):
-        await self._stop_tests_kernel()
-        self._plan.ran.clear()
-        self._plan.defined_by_tests.clear()
 
     async def _export_from_learner(self, names: list[str], timeout: float) -> str:
         expression = f"{_ANSWERS}.export(globals(), {names!r})"

@@ -213,8 +213,8 @@ def plan_class(
                     module.name,
                     student,
                     False,
-                    "no notebook of this module could be read; ask the learner to submit again"
-                    + detail,
+                    "no notebook of this module could be read (see the notes); if the "
+                    "upload is damaged or missing, ask the learner to submit again" + detail,
                     notes,
                     digest=digest,
                 )
