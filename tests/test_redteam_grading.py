@@ -63,7 +63,9 @@ def source_notebook():
         cells=[
             new_markdown_cell("# Attacks\n\nA synthetic lesson for the red-team tests."),
             new_code_cell(
-                "import pandas as pd\n\nrates = pd.Series([0.5, 0.25], index=['a', 'b'])"
+                "import os\nimport pandas as pd\n\nrates = pd.Series([0.5, 0.25], index=['a', 'b'])"
+                # The tests run this again in their own kernel: it too must be sandboxed.
+                f"\nin_sandbox = not os.path.exists({str(repo_root() / 'autograde')!r})"
             ),
             _answer("total", "total = 42"),
             _test(
@@ -86,7 +88,8 @@ def source_notebook():
             _test(
                 "test_table",
                 'assert isinstance(table, pd.DataFrame), "table should be a DataFrame"',
-                "assert table['x'].sum() == 3\nassert list(table.columns) == ['x']",
+                "assert table['x'].sum() == 3\nassert list(table.columns) == ['x']\n"
+                "assert in_sandbox",
             ),
             _answer("share", "share = rates['a']"),
             _test(

@@ -413,9 +413,6 @@ class IsolatedExecute(GuardedExecute):
             "name", "python3"
         )
         self._tests = None
-        if self._plan is not None and self._plan.test_position:
-            # Started (or taken over) now, it boots while the learner's cells run.
-            run_sync(self._take_tests_kernel)(resources["metadata"]["path"])
         return super().preprocess(nb, resources, km)
 
     def _read_plan(self, resources: dict) -> HiddenTestPlan | None:
@@ -434,6 +431,11 @@ class IsolatedExecute(GuardedExecute):
         )
 
     def preprocess_cell(self, cell, resources, index):
+        if self._tests is None and self._plan is not None and self._plan.test_position:
+            # Taken (or started) at the first cell, not before: only then does nbclient's
+            # setup hold the configured (sandboxed) kernel manager class. A new test kernel
+            # boots while the learner's cells run.
+            run_sync(self._take_tests_kernel)(resources["metadata"]["path"])
         if not is_test_cell(cell) or self._plan is None or not cell.source.strip():
             return super().preprocess_cell(cell, resources, index)
         if time.monotonic() > self._deadline:

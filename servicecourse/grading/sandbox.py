@@ -264,9 +264,7 @@ class SandboxProvisioner(LocalProvisioner):
     disk_mb = Integer(
         limits.disk_mb, help="size of the kernel's working folder and of its /tmp, MiB each"
     ).tag(config=True)
-    max_processes = Integer(limits.processes, help="processes a kernel may start").tag(
-        config=True
-    )
+    max_processes = Integer(limits.processes, help="processes a kernel may start").tag(config=True)
     max_files = Integer(limits.files, help="files a kernel may create").tag(config=True)
     readable = List(
         Unicode(), help="folders the kernel may read (default: Python, package, data)"
@@ -333,9 +331,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     disk_mb = Integer(
         limits.disk_mb, help="size of the kernel's working folder and of its /tmp, MiB each"
     ).tag(config=True)
-    max_processes = Integer(limits.processes, help="processes a kernel may start").tag(
-        config=True
-    )
+    max_processes = Integer(limits.processes, help="processes a kernel may start").tag(config=True)
     max_files = Integer(limits.files, help="files a kernel may create").tag(config=True)
     readable = List(
         Unicode(), help="folders the kernel may read (default: Python, package, data)"
@@ -350,9 +346,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     def kernel_spec(self):
         """The kernel's spec, naming the sandbox provisioner and this manager's limits."""
         spec = super().kernel_spec
-        if spec is not None and spec.metadata.get("kernel_provisioner", {}).get(
-            "provisioner_name"
-        ) != PROVISIONER:
+        if (
+            spec is not None
+            and spec.metadata.get("kernel_provisioner", {}).get("provisioner_name") != PROVISIONER
+        ):
             spec.metadata = {
                 **spec.metadata,
                 "kernel_provisioner": {
