@@ -313,41 +313,44 @@ async def _execute(
     )
     deadline = time.monotonic() + timeout
     outputs: list = []
-    reply = None
-    idle = False
-    while reply is None or not idle:
+    # IOPub ends with "idle" after the reply is sent; waiting on it alone is quickest. A test
+    # that calls the learner's function waits for input, so then stdin is checked in between.
+    poll = 0.002 if on_input is not None else 0.5
+    while True:
         if time.monotonic() > deadline:
             raise KernelCallTimeout(timeout)
         if on_input is not None:
             try:
-                request = await kc.get_stdin_msg(timeout=0.005)
+                request = await kc.get_stdin_msg(timeout=0.001)
             except Empty:
                 request = None
             if request and request["parent_header"].get("msg_id") == msg_id:
                 started = time.monotonic()
                 kc.input(await on_input(request["content"].get("prompt", "")))
                 deadline += time.monotonic() - started  # the learner's function has its own
-        if not idle:
-            try:
-                msg = await kc.get_iopub_msg(timeout=0.02)
-            except Empty:
-                msg = None
-            if msg and msg["parent_header"].get("msg_id") == msg_id:
-                kind = msg["msg_type"]
-                if kind == "status" and msg["content"]["execution_state"] == "idle":
-                    idle = True
-                elif kind == "clear_output":
-                    outputs.clear()
-                elif kind in ("stream", "display_data", "execute_result", "error"):
-                    _append(outputs, nbformat.v4.output_from_msg(msg))
-        if reply is None:
-            try:
-                msg = await kc.get_shell_msg(timeout=0.005)
-            except Empty:
-                msg = None
-            if msg and msg["parent_header"].get("msg_id") == msg_id:
-                reply = msg
-    return reply, outputs
+        try:
+            msg = await kc.get_iopub_msg(timeout=poll)
+        except Empty:
+            continue
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind = msg["msg_type"]
+        if kind == "status" and msg["content"]["execution_state"] == "idle":
+            break
+        if kind == "clear_output":
+            outputs.clear()
+        elif kind in ("stream", "display_data", "execute_result", "error"):
+            _append(outputs, nbformat.v4.output_from_msg(msg))
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise KernelCallTimeout(timeout)
+        try:
+            reply = await kc.get_shell_msg(timeout=remaining)
+        except Empty:
+            raise KernelCallTimeout(timeout) from None
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply, outputs
 
 
 def _append(outputs: list, output) -> None:
