@@ -38,7 +38,7 @@ from jupyter_client.provisioning import LocalProvisioner
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, List, Unicode, default
+from traitlets import Bool, HasTraits, Integer, List, Unicode, default
 
 from ..paths import DEFAULTS, CourseError, datasets_dir
 
@@ -245,15 +245,10 @@ class Watchdog:
 PROVISIONER = "servicecourse-sandbox"  # entry point in pyproject.toml
 
 
-class SandboxProvisioner(LocalProvisioner):
-    """jupyter_client's local provisioner, launching the kernel inside the sandbox.
+class SandboxLimits(HasTraits):
+    """A grading kernel's limits: set on the manager, passed on to its provisioner."""
 
-    The documented seam for how a kernel process starts: ``pre_launch`` wraps the command,
-    ``launch_kernel`` starts the watchdog, ``cleanup`` removes the kernel's socket folder. The
-    limits come from the kernel spec's provisioner config, which :class:`SandboxedKernelManager`
-    fills from its own settings.
-    """
-
+    limits = DEFAULTS.grading
     limits = DEFAULTS.grading
     memory_mb = Integer(limits.memory_mb, help="address-space limit of a kernel, MiB").tag(
         config=True
@@ -269,6 +264,22 @@ class SandboxProvisioner(LocalProvisioner):
     readable = List(
         Unicode(), help="folders the kernel may read (default: Python, package, data)"
     ).tag(config=True)
+
+    def limit_values(self) -> dict:
+        names = SandboxLimits.class_own_traits()
+        return {
+            name: list(v) if isinstance(v := getattr(self, name), list) else v for name in names
+        }
+
+
+class SandboxProvisioner(SandboxLimits, LocalProvisioner):
+    """jupyter_client's local provisioner, launching the kernel inside the sandbox.
+
+    The documented seam for how a kernel process starts: ``pre_launch`` wraps the command,
+    ``launch_kernel`` starts the watchdog, ``cleanup`` removes the kernel's socket folder. The
+    limits come from the kernel spec's provisioner config, which :class:`SandboxedKernelManager`
+    fills from its own settings.
+    """
 
     home: str | None = None
     workdir: str | None = None
@@ -318,24 +329,8 @@ class SandboxProvisioner(LocalProvisioner):
                 shutil.rmtree(self.home, ignore_errors=True)
 
 
-class SandboxedKernelManager(AsyncKernelManager):
+class SandboxedKernelManager(SandboxLimits, AsyncKernelManager):
     """A kernel manager whose kernels start in the grading sandbox (:class:`SandboxProvisioner`)."""
-
-    limits = DEFAULTS.grading
-    memory_mb = Integer(limits.memory_mb, help="address-space limit of a kernel, MiB").tag(
-        config=True
-    )
-    file_size_mb = Integer(limits.file_size_mb, help="largest file a kernel may write, MiB").tag(
-        config=True
-    )
-    disk_mb = Integer(
-        limits.disk_mb, help="size of the kernel's working folder and of its /tmp, MiB each"
-    ).tag(config=True)
-    max_processes = Integer(limits.processes, help="processes a kernel may start").tag(config=True)
-    max_files = Integer(limits.files, help="files a kernel may create").tag(config=True)
-    readable = List(
-        Unicode(), help="folders the kernel may read (default: Python, package, data)"
-    ).tag(config=True)
 
     @default("transport")
     def _ipc_transport(self):
@@ -354,14 +349,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                 **spec.metadata,
                 "kernel_provisioner": {
                     "provisioner_name": PROVISIONER,
-                    "config": {
-                        "memory_mb": self.memory_mb,
-                        "file_size_mb": self.file_size_mb,
-                        "disk_mb": self.disk_mb,
-                        "max_processes": self.max_processes,
-                        "max_files": self.max_files,
-                        "readable": list(self.readable),
-                    },
+                    "config": self.limit_values(),
                 },
             }
         return spec
