@@ -374,8 +374,8 @@ class _TestKernel:
     kernel and importing pandas for every notebook is what isolation would otherwise cost.
     """
 
-    def __init__(self, manager, client, cwd: str):
-        self.manager, self.client, self.cwd = manager, client, cwd
+    def __init__(self, manager, client):
+        self.manager, self.client = manager, client
         self.ready = False
         self.reset_needed = False
 
@@ -418,28 +418,33 @@ class IsolatedExecute(GuardedExecute):
         self._tests = None
         return super().preprocess(nb, resources, km)
 
-    def _read_plan(self, resources: dict) -> HiddenTestPlan | None:
+    def _read_plan(self, resources: dict) -> HiddenTestPlan:
+        """The plan from the release (and the source); without them the tests cannot be run
+        apart, and they are never run in the learner's kernel instead."""
         ids = resources.get("nbgrader", {})
-        if not (self.course_root and ids.get("assignment") and ids.get("notebook")):
-            return None
-        course = GradingCourse(Path(self.course_root))
-        name = f"{ids['notebook']}.ipynb"
-        release = course.folder("release", module=ids["assignment"]) / name
-        source = course.folder("source", module=ids["assignment"]) / name
-        if not release.exists():
-            return None
+        course = GradingCourse(Path(self.course_root)) if self.course_root else None
+        name = f"{ids.get('notebook')}.ipynb"
+        release = source = None
+        if course is not None and ids.get("assignment"):
+            release = course.folder("release", module=ids["assignment"]) / name
+            source = course.folder("source", module=ids["assignment"]) / name
+        if release is None or not release.exists():
+            raise RuntimeError(
+                f"the student version of {name} is missing ({release}): release the module "
+                "again (servicecourse release MODULE), then grade"
+            )
         return HiddenTestPlan(
             nbformat.read(release, as_version=4),
             nbformat.read(source, as_version=4) if source.exists() else None,
         )
 
     def preprocess_cell(self, cell, resources, index):
-        if self._tests is None and self._plan is not None and self._plan.test_position:
+        if self._tests is None and self._plan.test_position:
             # Taken (or started) at the first cell, not before: only then does nbclient's
             # setup hold the configured (sandboxed) kernel manager class. A new test kernel
             # boots while the learner's cells run.
             run_sync(self._take_tests_kernel)(resources["metadata"]["path"])
-        if not is_test_cell(cell) or self._plan is None or not cell.source.strip():
+        if not is_test_cell(cell) or not cell.source.strip():
             return super().preprocess_cell(cell, resources, index)
         if time.monotonic() > self._deadline:
             return super().preprocess_cell(cell, resources, index)  # marks it "not run"
@@ -469,7 +474,7 @@ class IsolatedExecute(GuardedExecute):
         await manager.start_kernel(extra_arguments=extra, cwd=cwd)
         client = manager.client()
         client.start_channels()
-        self._tests = _TEST_KERNELS[self._shared_key()] = _TestKernel(manager, client, cwd)
+        self._tests = _TEST_KERNELS[self._shared_key()] = _TestKernel(manager, client)
 
     async def _tests_client(self):
         if self._tests is None:
