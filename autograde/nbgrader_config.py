@@ -33,6 +33,8 @@ c.CourseDirectory.ignore = [
     "__pycache__",
     "feedback",
     ".cache",
+    # Answer variants (wrong answers and alternatives) stay with the source, never released.
+    "variants",
 ]
 
 # The exchange lives inside the course, so nothing needs /srv/nbgrader.

@@ -1,0 +1,138 @@
+"""Hints: what a failed test tells the learner, without the test or the expected value.
+
+An assert's message is its hint. Only messages written as plain string literals in the test
+cell are ever shown; anything else a failure prints (a pandas diff, a KeyError naming a value,
+an f-string) is replaced by a general sentence, because it may carry the expected answer.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
+GENERAL = (
+    "a test of this cell failed. Visible tests check the form of your answer; hidden tests "
+    "check its content. Re-read the task and your answer."
+)
+
+
+def split_test_cell(source: str) -> tuple[str, str]:
+    """(visible part, hidden block) of a test cell's source."""
+    if BEGIN_HIDDEN not in source:
+        return source, ""
+    before, _, rest = source.partition(BEGIN_HIDDEN)
+    hidden, _, after = rest.partition(END_HIDDEN)
+    return before + after, hidden
+
+
+def _asserts(code: str) -> list[ast.Assert]:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+
+
+def _literal(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def declared_hints(source: str) -> set[str]:
+    """The literal messages of every assert of a test cell: the only texts feedback shows."""
+    visible, hidden = split_test_cell(source)
+    return {
+        message
+        for part in (visible, hidden)
+        for node in _asserts(part)
+        if (message := _literal(node.msg))
+    }
+
+
+def hint_problems(source: str) -> list[str]:
+    """What is wrong with a test cell's hidden asserts as hints (empty when all is well)."""
+    _, hidden = split_test_cell(source)
+    problems = []
+    for node in _asserts(hidden):
+        line = ast.unparse(node.test)[:60]
+        if node.msg is None:
+            problems.append(f"hidden assert `{line}` has no hint: add a message that teaches")
+        elif _literal(node.msg) is None:
+            problems.append(
+                f"hidden assert `{line}` has a computed message: a hint must be a plain string "
+                "(an f-string or a variable could show the expected value)"
+            )
+        elif not _literal(node.msg).strip():
+            problems.append(f"hidden assert `{line}` has an empty hint")
+    return problems
+
+
+def hint_of_failure(source: str, evalue: str) -> str | None:
+    """The hint to show for a failure of the cell, or None when its text is not a declared one."""
+    text = (evalue or "").strip()
+    return text if text and text in {h.strip() for h in declared_hints(source)} else None
+
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?(?![\w])")
+
+
+def _numbers(text: str) -> set[float]:
+    found = set()
+    for match in _NUMBER.findall(text):
+        try:
+            found.add(float(match.replace(",", ".")))
+        except ValueError:
+            pass
+    return found
+
+
+@dataclass
+class ExpectedValues:
+    """What a cell's reference answer holds, as far as a hint could give it away."""
+
+    numbers: set[float]
+    letters: set[str]  # multiple-choice keys
+
+
+def revealing(hint: str, expected: ExpectedValues) -> list[str]:
+    """The parts of the expected answer that a hint names."""
+    found = []
+    # Small counts (0-10) are common words in hints ("one decimal", "both windows").
+    for number in _numbers(hint):
+        if abs(number) > 10 and any(abs(number - value) < 1e-9 for value in expected.numbers):
+            found.append(f"the number {number:g}")
+    for letter in expected.letters:
+        pattern = rf"(['\"]{letter}['\"]|\boption {letter}\b|\({letter}\)|\banswer {letter}\b)"
+        if re.search(pattern, hint, flags=re.IGNORECASE):
+            found.append(f"the key {letter!r}")
+    return found
+
+
+def expected_values(values) -> ExpectedValues:
+    """Numbers and letters of an answer given as plain data (see ``variants``)."""
+    numbers: set[float] = set()
+    letters: set[str] = set()
+
+    def walk(value):
+        if isinstance(value, bool) or value is None:
+            return
+        if isinstance(value, (int, float)):
+            numbers.add(float(value))
+            numbers.add(round(float(value), 1))
+            numbers.add(round(float(value), 2))
+        elif isinstance(value, str):
+            if len(value.strip()) == 1 and value.strip().isalpha():
+                letters.add(value.strip().lower())
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    walk(values)
+    return ExpectedValues(numbers, letters)
