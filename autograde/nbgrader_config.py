@@ -11,7 +11,7 @@ from pathlib import Path
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
-from servicecourse.grading import HideHiddenTestOutput
+from servicecourse.grading import FeedbackSummary, HideHiddenTestOutput
 from servicecourse.paths import DEFAULTS, GradingCourse
 
 COURSE = GradingCourse(Path(__file__).resolve().parent)
@@ -51,9 +51,10 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # nbgrader's default feedback shows hidden tests, and a failing hidden test's traceback quotes
-# its lines; ours shows neither.
+# its lines; ours shows neither, but each failed check's hint, summed up at the top.
 c.GenerateFeedback.preprocessors = [
     GetGrades,
+    FeedbackSummary,
     HideHiddenTestOutput,
     ClearHiddenTests,
     CSSHTMLHeaderPreprocessor,

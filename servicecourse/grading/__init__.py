@@ -5,6 +5,8 @@
 - :mod:`.intake` turns an LMS download or a loose folder into nbgrader's ``submitted/`` tree;
 - :mod:`.pipeline` plans and grades a whole class in parallel; :mod:`.journal` makes it
   resumable;
+- :mod:`.hints` says what a failed check teaches; :mod:`.variants` proves each check tells
+  right from wrong;
 - :mod:`.reports` writes the LMS grade file and the class summary;
 - :mod:`.class_grading` is the instructor's use case: import, grade, feedback, reports.
 """
@@ -17,6 +19,7 @@ _EXPORTS = {
     "grade_a_class": "class_grading",
     "CONFIG_FILE": "course",
     "GradingReport": "course",
+    "FeedbackSummary": "course",
     "HideHiddenTestOutput": "course",
     "collect": "course",
     "course_api": "course",

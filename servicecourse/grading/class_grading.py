@@ -107,6 +107,9 @@ def grade_a_class(
     )
     for name in sorted({o.module for o in run.outcomes}):
         grades = reports.module_grades(name, course, gradebook_url)
+        grades.not_graded = {
+            o.student: o.reason for o in run.outcomes if o.module == name and not o.graded
+        }
         sheet = out / f"{name}_moodle.csv"
         if moodle_worksheet:
             filled = reports.fill_moodle_worksheet(grades, Path(moodle_worksheet), sheet)

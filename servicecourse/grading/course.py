@@ -20,6 +20,7 @@ from traitlets import Unicode
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..paths import CourseError, GradingCourse, Module, layout
+from . import hints
 
 CONFIG_FILE = GradingCourse.CONFIG_FILE
 
@@ -27,7 +28,9 @@ CONFIG_FILE = GradingCourse.CONFIG_FILE
 class HideHiddenTestOutput(NbGraderPreprocessor):
     """Feedback must not quote hidden tests, and a failing hidden test's traceback would.
 
-    Runs before nbgrader's ClearHiddenTests, while the hidden block is still in the cell.
+    What a failure shows instead is its hint: the failing assert's message when the cell
+    declares it as a plain string (see ``hints``), else a general sentence. Runs before
+    nbgrader's ClearHiddenTests, while the hidden block is still in the cell.
     """
 
     begin_test_delimeter = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
@@ -35,20 +38,39 @@ class HideHiddenTestOutput(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type == "code" and self.begin_test_delimeter in cell.source:
             failed = [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
-            cell.outputs = [
-                nbformat.v4.new_output(
-                    "error",
-                    ename=out.get("ename", "Error"),
-                    evalue="a test of this cell failed (hidden tests are not shown)",
-                    traceback=[
-                        f"{out.get('ename', 'Error')}: a test of this cell failed. Visible tests "
-                        "check the form of your answer; hidden tests check its content. "
-                        "Re-read the task and your answer."
-                    ],
+            shown = []
+            for out in failed[:1]:
+                ename = out.get("ename", "Error")
+                hint = None
+                if ename == "AssertionError":
+                    hint = hints.hint_of_failure(cell.source, out.get("evalue", ""))
+                text = hint or hints.GENERAL
+                shown.append(
+                    nbformat.v4.new_output(
+                        "error",
+                        ename=ename,
+                        evalue=text,
+                        traceback=[f"{ename}: {text}"],
+                    )
                 )
-                for out in failed[:1]
-            ]
+            cell.outputs = shown
         return cell, resources
+
+
+class FeedbackSummary(NbGraderPreprocessor):
+    """Feedback opens with the checks that lost points, their hints and what to reread.
+
+    Runs after nbgrader's GetGrades (which puts each cell's score in its metadata) and before
+    ClearHiddenTests (the hints are read from the cells' asserts).
+    """
+
+    def preprocess(self, nb, resources):
+        checks = hints.failed_checks(nb)
+        score = resources.get("nbgrader", {}).get("score")
+        max_score = resources.get("nbgrader", {}).get("max_score")
+        summary = nbformat.v4.new_markdown_cell(hints.summary_markdown(checks, score, max_score))
+        nb.cells.insert(0, summary)
+        return nb, resources
 
 
 def load_config(course: Path | None = None):

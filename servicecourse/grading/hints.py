@@ -136,3 +136,93 @@ def expected_values(values) -> ExpectedValues:
 
     walk(values)
     return ExpectedValues(numbers, letters)
+
+
+# -- what feedback says about the checks a learner did not pass ------------------------------
+@dataclass
+class FailedCheck:
+    grade_id: str
+    score: float
+    points: float
+    hint: str  # a declared hint, or the general sentence
+    revisit: str  # the lesson section the exercise belongs to
+
+
+def _heading_before(nb, index: int) -> str:
+    for cell in reversed(nb.cells[:index]):
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return ""
+
+
+def _answer_before(nb, index: int) -> int:
+    for i in range(index - 1, -1, -1):
+        if nb.cells[i].metadata.get("nbgrader", {}).get("solution"):
+            return i
+    return index
+
+
+def failed_checks(nb, scores: dict[str, tuple[float, float]] | None = None) -> list[FailedCheck]:
+    """The autograded checks of a graded notebook that lost points, each with its hint.
+
+    SCORES maps grade ids to (score, points); without it, the scores nbgrader's GetGrades put
+    in the cells' metadata are used.
+    """
+    found = []
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade"):
+            continue
+        grade_id = meta["grade_id"]
+        if scores is not None:
+            if grade_id not in scores:
+                continue
+            score, points = scores[grade_id]
+        else:
+            score, points = meta.get("score"), meta.get("points")
+        if score is None or points is None or score >= points:
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        hint = None
+        if errors and errors[0].get("ename") == "AssertionError":
+            hint = hint_of_failure(cell.source, errors[0].get("evalue", ""))
+        if hint is None and errors and errors[0].get("ename") == "NotImplementedError":
+            hint = "not answered yet: replace `raise NotImplementedError()` with your answer"
+        if hint is None and errors and "not answered yet" in errors[0].get("evalue", ""):
+            hint = errors[0]["evalue"]
+        heading = _heading_before(nb, _answer_before(nb, index))
+        found.append(FailedCheck(grade_id, score, points, hint or GENERAL, heading))
+    return found
+
+
+def summary_markdown(checks: list[FailedCheck], score, max_score) -> str:
+    """The first cell of a feedback notebook: the checks to revisit and what to reread."""
+    lines = ["## Your feedback at a glance", ""]
+    if score is not None and max_score:
+        lines.append(f"You scored **{score:g} of {max_score:g}** points in this notebook.")
+        lines.append("")
+    if not checks:
+        lines.append("Every autograded check passed.")
+        return "\n".join(lines)
+    lines.append("**Checks to revisit** (the hint says what to reconsider):")
+    lines.append("")
+    for check in checks:
+        where = f" Revisit *{check.revisit}*." if check.revisit else ""
+        lines.append(
+            f"- `{check.grade_id}` ({check.score:g} of {check.points:g}): {check.hint}{where}"
+        )
+    sections = list(dict.fromkeys(c.revisit for c in checks if c.revisit))
+    if sections:
+        lines += ["", "**To reread**: " + "; ".join(f"*{s}*" for s in sections) + "."]
+    return "\n".join(lines)
+
+
+def short_comment(checks: list[FailedCheck], limit: int = 600) -> str:
+    """The same in one line, for a gradebook comment."""
+    if not checks:
+        return "Every autograded check passed."
+    parts = [f"{c.grade_id}: {c.hint}" for c in checks]
+    text = "To revisit: " + " | ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

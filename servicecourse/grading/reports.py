@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 
 from ..build import plotlyjs
-from ..paths import CourseError
+from ..paths import CourseError, GradingCourse
 from . import course as nbg
+from . import hints
 from .intake import known_students, student_id_for
 from .pipeline import ClassRun
 
@@ -111,6 +113,10 @@ class ModuleGrades:
     module: str
     students: pd.DataFrame  # student, score, max_score, needs_manual_grade
     checks: pd.DataFrame  # student, check, score, max_score
+    # student -> the checks to revisit with their hints, in one line (see ``hints``)
+    comments: dict[str, str] = field(default_factory=dict)
+    # student -> why they could not be graded (their submission is kept as it was)
+    not_graded: dict[str, str] = field(default_factory=dict)
 
 
 def module_grades(module: str, course: Path, gradebook_url: str | None = None) -> ModuleGrades:
@@ -142,11 +148,44 @@ def module_grades(module: str, course: Path, gradebook_url: str | None = None) -
                             "max_score": grade.max_score,
                         }
                     )
-    return ModuleGrades(
+    grades = ModuleGrades(
         module,
         pd.DataFrame(students, columns=["student", "score", "max_score", "needs_manual_grade"]),
         pd.DataFrame(checks, columns=["student", "check", "score", "max_score"]),
     )
+    grades.comments = learner_comments(grades, course)
+    return grades
+
+
+def learner_comments(grades: ModuleGrades, course: Path) -> dict[str, str]:
+    """Each graded learner's failed checks with their hints, read from the graded notebooks."""
+    folders = GradingCourse(course)
+    comments = {}
+    for student, checks in grades.checks.groupby("student"):
+        failed = []
+        for path in sorted(folders.folder("autograded", student, grades.module).glob("*.ipynb")):
+            prefix = path.stem + "/"
+            scores = {
+                row.check[len(prefix) :]: (row.score, row.max_score)
+                for row in checks.itertuples()
+                if row.check.startswith(prefix)
+            }
+            try:
+                nb = nbformat.read(path, as_version=4)
+            except Exception:  # noqa: BLE001 - a damaged graded copy only loses its hints
+                continue
+            failed += hints.failed_checks(nb, scores)
+        comments[student] = hints.short_comment(failed)
+    return comments
+
+
+NOT_GRADED_ADVICE = (
+    "Your submission is kept as it was. Fix what this says and submit again, or ask your teacher."
+)
+
+
+def not_graded_comment(reason: str) -> str:
+    return f"Not graded: {reason.strip().rstrip('.')}. {NOT_GRADED_ADVICE}"
 
 
 def participant(student_id: str) -> str | None:
@@ -156,8 +195,10 @@ def participant(student_id: str) -> str | None:
     return None
 
 
-def _comment(row) -> str:
+def _comment(row, grades: ModuleGrades) -> str:
     comment = f"Autograded {row.score:g} / {row.max_score:g} points."
+    if grades.comments.get(row.student):
+        comment += " " + grades.comments[row.student]
     if row.needs_manual_grade:
         comment += " Some answers are still to be graded by hand."
     return comment
@@ -185,8 +226,17 @@ def write_moodle_csv(grades: ModuleGrades, course: Path, to: Path) -> tuple[Path
                     f"{row.score:.2f}",
                     f"{row.max_score:.2f}",
                     stamp,
-                    safe_cell(_comment(row)),
+                    safe_cell(_comment(row, grades)),
                 ]
+            )
+        for student, reason in sorted(grades.not_graded.items()):
+            ident = participant(student)
+            if ident is None:
+                left_out.append(student)
+                continue
+            full_name = names.get(student, {}).get("full_name", "")
+            writer.writerow(
+                [ident, safe_cell(full_name), "", "", stamp, safe_cell(not_graded_comment(reason))]
             )
     return to, left_out
 
@@ -198,6 +248,7 @@ class WorksheetFill:
     path: Path
     filled: list[str] = field(default_factory=list)  # student ids whose row got our grade
     left_out: list[str] = field(default_factory=list)  # graded by us, no row in the sheet
+    not_graded: list[str] = field(default_factory=list)  # a comment says why, no grade
     notes: list[str] = field(default_factory=list)
 
 
@@ -364,6 +415,13 @@ def fill_moodle_worksheet(grades: ModuleGrades, worksheet: Path, to: Path) -> Wo
             if cell is not record[ident_column] and safe_cell(cell.value) != cell.value:
                 edits[cell.start] = (cell, safe_cell(cell.value))
         row = by_student.get(student)
+        if row is None and student in grades.not_graded and feedback_column is not None:
+            if feedback_column < len(record):
+                cell = record[feedback_column]
+                comment = not_graded_comment(grades.not_graded[student])
+                edits[cell.start] = (cell, safe_cell(comment))
+                result.not_graded.append(student)
+            continue
         if row is None:
             continue
         if grade_column >= len(record) or (
@@ -377,7 +435,7 @@ def fill_moodle_worksheet(grades: ModuleGrades, worksheet: Path, to: Path) -> Wo
         edits[record[grade_column].start] = (record[grade_column], value)
         if feedback_column is not None:
             cell = record[feedback_column]
-            edits[cell.start] = (cell, safe_cell(_comment(row)))
+            edits[cell.start] = (cell, safe_cell(_comment(row, grades)))
         result.filled.append(student)
     result.left_out = sorted(set(by_student) - in_sheet)
     if by_student and not result.filled:
