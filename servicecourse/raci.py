@@ -2,7 +2,8 @@
 
 Module 03 uses them for the Service Manager – Process Manager operating model. A matrix is a
 DataFrame with one row per activity (the index), one column per role and a letter (or nothing)
-in each cell.
+in each cell. This toolbox reads a matrix (``check_cells``, ``roles_of``); checking a matrix
+against the rules is the lesson's exercise (teacher-side: ``classroom.measures.raci``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ MEANING = {
 }
 
 
-def _cells(matrix: pd.DataFrame) -> pd.DataFrame:
+def check_cells(matrix: pd.DataFrame) -> pd.DataFrame:
     """The matrix with blanks as empty strings and letters upper-case, checked."""
     if not isinstance(matrix, pd.DataFrame):
         raise ValueError(f"a RACI matrix should be a pandas DataFrame, not {type(matrix).__name__}")
@@ -32,37 +33,9 @@ def _cells(matrix: pd.DataFrame) -> pd.DataFrame:
     return cells
 
 
-def count(matrix: pd.DataFrame, letter: str) -> pd.Series:
-    """How many roles carry ``letter`` in each activity."""
-    if letter not in LETTERS:
-        raise ValueError(f"letter should be one of {', '.join(LETTERS)}, not {letter!r}")
-    return (_cells(matrix) == letter).sum(axis=1)
-
-
-def problems(matrix: pd.DataFrame) -> dict[str, list[str]]:
-    """The activities that break the two rules, with what is wrong.
-
-    Rules: exactly one Accountable per activity (none means nobody owns the outcome, two
-    means nobody does), and at least one Responsible (someone does the work).
-    """
-    found: dict[str, list[str]] = {}
-    accountable, responsible = count(matrix, "A"), count(matrix, "R")
-    for activity in matrix.index:
-        issues = []
-        if accountable[activity] == 0:
-            issues.append("no Accountable")
-        elif accountable[activity] > 1:
-            issues.append(f"{accountable[activity]} Accountables")
-        if responsible[activity] == 0:
-            issues.append("no Responsible")
-        if issues:
-            found[str(activity)] = issues
-    return found
-
-
 def roles_of(matrix: pd.DataFrame, role: str) -> pd.Series:
     """What one role does: its letter for each activity where it has one."""
     if role not in matrix.columns:
         raise ValueError(f"no role {role!r}; the roles are: {', '.join(map(str, matrix.columns))}")
-    cells = _cells(matrix)[role]
+    cells = check_cells(matrix)[role]
     return cells[cells != ""]

@@ -10,8 +10,12 @@ import csv
 import pandas as pd
 import pytest
 
-from servicecourse import catalogue, datasets, raci
-from servicecourse import service_desk as sd
+from servicecourse import catalogue as card_tools
+from servicecourse import datasets
+from servicecourse import raci as raci_tools
+from servicecourse import service_desk as tools
+from servicecourse.classroom.measures import catalogue, raci
+from servicecourse.classroom.measures import service_desk as sd
 
 
 def _tickets(rows):
@@ -55,7 +59,7 @@ def test_aht_is_phone_only_talk_hold_and_after_call_work(small):
 
 
 def test_mttr_by_priority_in_hours_in_priority_order(small):
-    mttr = sd.mttr_by_priority(small)
+    mttr = sd.mttr_by_priority(small, ticket_type=None)
     assert list(mttr.index) == ["P1", "P3"], "P4 has no resolved ticket, so no MTTR"
     assert mttr["P1"] == pytest.approx((6 + 2) / 2)
     assert mttr["P3"] == pytest.approx((10 / 60 + 26) / 2)
@@ -128,6 +132,8 @@ def test_a_service_without_outages_is_fully_available():
 
 
 def test_missing_columns_are_named(small):
+    with pytest.raises(ValueError, match="lacks the column.*type"):
+        sd.mttr_by_priority(small)
     with pytest.raises(ValueError, match="lacks the column.*reopened"):
         sd.first_contact_resolution(small.drop(columns="reopened"))
     with pytest.raises(ValueError, match="talk_s"):
@@ -179,7 +185,7 @@ def test_tickets_measures_are_plausible(tickets):
     assert 0.55 <= sd.first_contact_resolution(tickets) <= 0.70
     assert 6 <= sd.average_handle_time(tickets) <= 9, "about seven minutes a call (SDI)"
     mttr = sd.mttr_by_priority(tickets)
-    assert list(mttr.index) == list(sd.PRIORITIES)
+    assert list(mttr.index) == list(tools.PRIORITIES)
     assert mttr["P4"] > mttr["P3"] > mttr["P1"]
     assert 0.85 <= sd.sla_attainment(tickets) <= 0.98
     assert 0 < sd.backlog(tickets, "2016-11-30 16:00") < 200
@@ -248,7 +254,7 @@ def test_summary_html(tickets):
 
 
 def test_benchmarks_cite_their_sources():
-    for bench in sd.BENCHMARKS.values():
+    for bench in tools.BENCHMARKS.values():
         assert bench.url.startswith("http")
         if bench.low is not None:
             assert bench.low <= bench.value <= bench.high
@@ -289,9 +295,13 @@ def test_raci_problems_name_the_broken_rules(matrix):
 
 
 def test_raci_roles_of(matrix):
-    assert raci.roles_of(matrix, "agent").to_dict() == {"log": "R", "escalate": "R", "report": "I"}
+    assert raci_tools.roles_of(matrix, "agent").to_dict() == {
+        "log": "R",
+        "escalate": "R",
+        "report": "I",
+    }
     with pytest.raises(ValueError, match="no role 'customer'"):
-        raci.roles_of(matrix, "customer")
+        raci_tools.roles_of(matrix, "customer")
 
 
 def test_raci_bad_input(matrix):
@@ -356,8 +366,8 @@ def _card():
 
 
 def test_a_complete_card_passes(services):
-    assert catalogue.check_product_card(_card()) == []
-    assert catalogue.check_product_card(_card(), services) == []
+    assert card_tools.check_product_card(_card()) == []
+    assert catalogue.card_against_catalogue(_card(), services) == []
 
 
 def test_card_problems_are_listed(services):
@@ -366,23 +376,94 @@ def test_card_problems_are_listed(services):
     card["features"] = []
     card["price_eur_per_month"] = "cheap"
     card["colour"] = "blue"
-    issues = catalogue.check_product_card(card)
+    issues = card_tools.check_product_card(card)
     assert any(i.startswith("missing support") for i in issues)
     assert "features lists nothing" in issues
     assert "price_eur_per_month should be a number" in issues
     assert "colour is not a field of the template" in issues
     wrong = _card() | {"availability_target_pct": 99.9, "service_manager": "Someone Else"}
-    assert catalogue.check_product_card(wrong, services) == [
+    assert catalogue.card_against_catalogue(wrong, services) == [
         "service_manager differs from the catalogue",
         "availability_target_pct differs from the catalogue",
     ]
     assert (
         "percentage"
-        in catalogue.check_product_card(_card() | {"availability_target_pct": 0.995})[0]
+        in card_tools.check_product_card(_card() | {"availability_target_pct": 0.995})[0]
     )
-    unknown = catalogue.check_product_card(_card() | {"service_id": "teleport"}, services)
+    unknown = catalogue.card_against_catalogue(_card() | {"service_id": "teleport"}, services)
     assert unknown == ["service_id 'teleport' is not in the catalogue"]
     with pytest.raises(ValueError, match="should be a dict"):
-        catalogue.check_product_card(["video"])
+        card_tools.check_product_card(["video"])
     with pytest.raises(ValueError, match="lacks the column"):
         catalogue.validate_catalogue(services.drop(columns="depends_on"))
+
+
+# --- module 03's data exercise the rules its lessons teach -------------------------------------
+
+
+def test_reopened_one_contact_tickets_exist_and_change_fcr(tickets):
+    done = tickets[tickets["resolved_at"].notna()]
+    trap = (done["contacts"] == 1) & ~done["escalated"] & done["reopened"]
+    assert trap.sum() > 100, "one-contact, not escalated, reopened: FCR must exclude them"
+    ignoring = ((done["contacts"] == 1) & ~done["escalated"]).mean()
+    assert ignoring - sd.first_contact_resolution(tickets) > 0.01
+
+
+def test_mttr_of_incidents_differs_from_all_tickets(tickets):
+    incidents = sd.mttr_by_priority(tickets)
+    everything = sd.mttr_by_priority(tickets, ticket_type=None)
+    assert (everything - incidents).abs().max() > 1, "requests are slower: keep them apart"
+    assert list(incidents.index) == list(tools.PRIORITIES)
+
+
+def test_backlog_counts_tickets_never_resolved(tickets):
+    cut = pd.Timestamp("2016-11-30 16:00")
+    still_open = (tickets["opened_at"] <= cut) & tickets["resolved_at"].isna()
+    assert still_open.sum() >= 2, "some tickets opened by the cutoff are never resolved"
+
+
+def test_cooling_failures_of_the_sensor_log_are_hosting_outages():
+    outages = datasets.load("kallavesi_outages")
+    labels = datasets.load("yun_server_room_2016_labels")
+    cooling = labels[labels["kind"] == "cooling_failure"]
+    assert len(cooling) == 2
+    hosting = outages[(outages["service"] == "hosting") & ~outages["planned"]]
+    for start, end in zip(cooling["start"], cooling["end"], strict=True):
+        local_start = pd.Timestamp(start).tz_convert("Europe/Helsinki").tz_localize(None)
+        local_end = pd.Timestamp(end).tz_convert("Europe/Helsinki").tz_localize(None)
+        match = hosting[(hosting["start"] == local_start) & (hosting["end"] == local_end)]
+        assert len(match) == 1, f"no hosting outage {local_start}-{local_end}"
+
+
+def test_problem_candidates_need_a_window_not_a_calendar_month():
+    outages = datasets.load("kallavesi_outages")
+    found = sd.problem_candidates(outages, days=30, at_least=3)
+    assert "hosting" in found.index
+    unplanned = outages[~outages["planned"]]
+    by_month = unplanned.groupby([unplanned["service"], unplanned["start"].dt.month]).size()
+    monthly = set(by_month[by_month >= 3].index.get_level_values(0))
+    assert monthly < set(found.index), "a rolling window finds more than calendar months"
+    with_planned = sd.problem_candidates(outages.assign(planned=False), days=30, at_least=3)
+    assert set(with_planned.index) > set(found.index), "planned windows are not failures"
+
+
+def test_support_hours_agree_with_the_desk_shifts(services):
+    support = services.set_index("service_id").loc["support", "service_hours"]
+    assert "7-23" in support and "Sat-Sun" in support and "on call" in support
+    assert "7-21" not in " ".join(services["service_hours"])
+
+
+# --- no shortcut: the learner's toolbox does not compute graded answers -------------------------
+
+
+def test_the_toolbox_has_no_graded_measure():
+    graded = {
+        tools: ["first_contact_resolution", "average_handle_time", "mttr_by_priority",
+                "sla_attainment", "backlog", "cost_per_ticket", "availability",
+                "resolution_hours", "weekly_measures", "problem_candidates"],
+        card_tools: ["dependants", "dependencies", "validate_catalogue", "card_against_catalogue"],
+        raci_tools: ["problems", "count"],
+    }  # fmt: skip
+    for module, names in graded.items():
+        for name in names:
+            assert not hasattr(module, name), f"{module.__name__}.{name} gives an answer away"

@@ -25,7 +25,8 @@ _MEDIAN_H = {"P1": 2.0, "P2": 3.5, "P3": 7.0, "P4": 20.0}
 # Share of requests (as opposed to incidents), and of tickets solved on first contact.
 _REQUEST_SHARE = {"phone": 0.30, "email": 0.40, "portal": 0.65}
 _FCR_CHANCE = {"phone": 0.80, "email": 0.62, "portal": 0.56}
-# Hour-of-day profile: phone follows the two shifts (7-15, 15-21), e-mail and the portal also
+# Hour-of-day profile: phone follows the two shifts (7-15, 15-23: few calls late in the evening),
+# e-mail and the portal also
 # receive tickets in the evening and at night.
 _DAY_SHIFT = np.array([0, 0, 0, 0, 0, 0, 0.3, 2.0, 4.0, 4.5, 4.2, 3.2, 3.8, 4.0, 3.5, 2.6])
 _HOURS = {
@@ -219,6 +220,13 @@ _OUTAGE_RATE = {  # unplanned outages a month, and median minutes to restore
 }
 
 
+# The cooling failures of ``yun_server_room_2016_labels`` (UTC there), in Finnish local time.
+_COOLING_FAILURES = (
+    ("2016-10-11 14:20", "2016-10-11 17:50"),  # 11:20-14:50 UTC, summer time (UTC+3)
+    ("2016-12-20 02:50", "2016-12-20 05:30"),  # 00:50-03:30 UTC, winter time (UTC+2)
+)
+
+
 def kallavesi_outages(seed: int) -> pd.DataFrame:
     """Outages of the (fictional) Kallavesi IT services, October-December 2016."""
     rng = np.random.default_rng(seed)
@@ -238,6 +246,10 @@ def kallavesi_outages(seed: int) -> pd.DataFrame:
             start = tuesdays[1] + pd.Timedelta(hours=22)
             length = int(rng.choice([60, 90, 120]))
             rows.append((service, start, start + pd.Timedelta(minutes=length), True))
+    # The two P1 cooling failures of the server room (module 04's sensor log and its labels,
+    # local time): the hosting service is down from the failure until the room is back to normal.
+    for start, end in _COOLING_FAILURES:
+        rows.append(("hosting", pd.Timestamp(start), pd.Timestamp(end), False))
     out = pd.DataFrame(rows, columns=["service", "start", "end", "planned"])
     out = out.sort_values(["start", "service"]).reset_index(drop=True)
     out["start"] = out["start"].dt.strftime("%Y-%m-%d %H:%M")
@@ -256,12 +268,14 @@ _CATALOGUE = [
         "support",
         "Henna Kauppinen",
         "all customers",
-        "Mon-Fri 7-21",
+        "Mon-Fri 7-23, Sat-Sun 10-18; nights on call for P1",
         99.0,
         4,
         "",
         "live",
-        "Service desk on phone, e-mail, portal and chat; walk-in help at five service points.",
+        "Service desk on phone, e-mail, portal and chat in two shifts: days 7-15, evenings 15-23 "
+        "with a few agents, weekends 10-18; at night an engineer on call for P1 incidents. "
+        "Walk-in help at five service points.",
     ),
     (
         "accounts",
@@ -269,7 +283,7 @@ _CATALOGUE = [
         "workplace",
         "Jari Hiltunen",
         "all customers",
-        "Mon-Fri 7-21",
+        "Mon-Fri 7-23, Sat-Sun 10-18",
         99.5,
         4,
         "hosting;network",
