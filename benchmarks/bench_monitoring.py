@@ -21,6 +21,7 @@ import time
 import pandas as pd
 
 from servicecourse import monitoring
+from servicecourse.classroom.measures import monitoring as measures
 from servicecourse.datasets import gen_proactive
 from servicecourse.monitoring import checks, nab, rules
 
@@ -120,7 +121,7 @@ def main() -> None:
     t_parse, m_parse, raw = best_of(lambda: monitoring.read_log(text), 5)
     t_clean, m_clean, readings = best_of(lambda: monitoring.clean(raw), 5)
     t_run, m_run, result = best_of(lambda: monitoring.run(readings, config), 5)
-    t_score, m_score, scores = best_of(lambda: monitoring.score(result, labels), 5)
+    t_score, m_score, scores = best_of(lambda: measures.score(result, labels), 5)
     pipeline = t_parse + t_clean + t_run + t_score
     median = m_parse + m_clean + m_run + m_score
     print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import importlib.util
 import io
 import pkgutil
 import re
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from servicecourse import monitoring as m
+from servicecourse.classroom.measures import monitoring as measures
 from servicecourse.datasets import path
 from servicecourse.monitoring import arrays, clock, config, fast_parse, nab, rules, yun_log
 
@@ -35,7 +37,7 @@ def course():
     readings = m.load_log()
     labels = m.load_labels()
     result = m.run(readings)
-    return readings, labels, result, m.score(result, labels)
+    return readings, labels, result, measures.score(result, labels)
 
 
 # --- Data -----------------------------------------------------------------------------------
@@ -513,9 +515,9 @@ def test_unsorted_frame_is_sorted_and_unreadable_times_dropped():
 def test_bad_labels_are_clear_errors(course):
     result = course[2]
     with pytest.raises(m.MonitoringInputError, match="kind, start and end"):
-        m.score(result, pd.DataFrame({"kind": ["x"], "begin": ["2016-10-01"]}))
+        measures.score(result, pd.DataFrame({"kind": ["x"], "begin": ["2016-10-01"]}))
     with pytest.raises(m.MonitoringInputError, match="ends before"):
-        m.score(
+        measures.score(
             result, pd.DataFrame({"kind": ["x"], "start": ["2016-10-02"], "end": ["2016-10-01"]})
         )
 
@@ -561,3 +563,15 @@ def test_doctests_of_every_module_pass():
             failures[module.__name__] = result.failed
     assert not failures, f"failed doctests (see the output above): {failures}"
     assert attempted > 40, attempted
+
+
+def test_doctests_of_the_teacher_side_scorer_pass():
+    result = doctest.testmod(measures, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted >= 2
+
+
+def test_the_toolbox_does_not_score_detections():
+    """Module 04 asks for recall, precision and MTTD by hand: no learner tool computes them."""
+    for name in ("score", "score_incidents"):
+        assert not hasattr(m, name), f"monitoring.{name} gives a graded answer away"
+    assert importlib.util.find_spec("servicecourse.monitoring.scoring") is None

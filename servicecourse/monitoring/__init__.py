@@ -5,7 +5,10 @@ The one-call pipeline::
     from servicecourse import monitoring
     readings = monitoring.load_log()          # the simulated Yún log, cleaned, UTC minutes
     result = monitoring.run(readings)         # events and incidents (DEFAULT_CONFIG)
-    monitoring.score(result, monitoring.load_labels())   # recall, precision, MTTD, NAB, ...
+    monitoring.load_labels()                  # the labelled episodes (ground truth)
+
+Scoring a result against the labels (recall, precision, MTTD) is what module 04 asks learners
+to do by hand, so the scorer is teacher-side: ``servicecourse.classroom.measures.monitoring``.
 
 This module only re-exports the public names. Where things are, in the order the data flow:
 
@@ -16,7 +19,7 @@ This module only re-exports the public names. Where things are, in the order the
   helpers of ``arrays`` (runs, latches, windows) and ``clock`` (local time ↔ UTC), with
   ``checks`` on the readings and ``events`` for the events table;
 - ``incidents``: events correlated into incidents with a priority;
-- ``pipeline``: ``run`` and ``score``; ``scoring``, ``labels``: scores against ground truth;
+- ``pipeline``: ``run``; ``labels``: the ground truth;
 - ``nab_scoring``: NAB's score; ``nab``: the NAB data set and detectors on it.
 """
 
@@ -39,9 +42,8 @@ from .log_format import FLAGS, LogFormatError
 from .nab import compare as nab_compare
 from .nab import default_detector, load_nab, nab_readings, zscore_detector
 from .nab_scoring import nab_score
-from .pipeline import Result, run, score
+from .pipeline import Result, run
 from .rules import detect
-from .scoring import score_incidents
 from .yun_log import clean, load_log, read_log
 
 __all__ = [
@@ -71,7 +73,5 @@ __all__ = [
     "read_log",
     "readings_frame",
     "run",
-    "score",
-    "score_incidents",
     "zscore_detector",
 ]

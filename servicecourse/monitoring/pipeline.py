@@ -1,4 +1,7 @@
-"""The one-call pipeline: readings to events and incidents (``run``), then to scores (``score``).
+"""The one-call pipeline: readings to events and incidents (``run``).
+
+Scoring against labels is teacher-side (``servicecourse.classroom.measures.monitoring``):
+module 04 asks learners to compute recall, precision and MTTD themselves.
 
 >>> import pandas as pd
 >>> index = pd.date_range("2016-10-01", periods=60, freq="min", tz="UTC")
@@ -17,7 +20,6 @@ import pandas as pd
 from .config import DEFAULT_CONFIG, MonitoringConfig, MonitoringInputError
 from .incidents import correlate
 from .rules import detect
-from .scoring import score_incidents
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,3 @@ def run(readings: pd.DataFrame, config: MonitoringConfig = DEFAULT_CONFIG) -> Re
         )
     events = detect(readings, config)
     return Result(events, correlate(events, config), readings.index, config)
-
-
-def score(result: Result, labels: pd.DataFrame) -> dict:
-    """Score a ``run`` result against ground-truth labels (``kind``, ``start``, ``end``)."""
-    return score_incidents(result.incidents, labels, result.events, result.index)
