@@ -154,82 +154,137 @@ def kallavesi_desk_feedback(seed: int) -> pd.DataFrame:
     return frame
 
 
-# Day shifts of the desk (start hour, length in hours); evenings and night duty.
+# Day shifts of the desk start at 7, 8 or 9 (8 hours); the evening shift is 15-23; weekend days
+# are covered 10-18; nights 23-07 are on call (standby at home).
 _DAY_STARTS = (7, 8, 8, 9)
+_EVENING_START = 15
+_WEEKEND_START = 10
+_ON_CALL_START, _ON_CALL_HOURS = 23, 8
+# On-call nights of the evening team (weekday of the night's start: Mon=0); the other nights
+# rotate among experienced day agents.
+_EVENING_TEAM_NIGHTS = {"A23": 0, "A24": 1, "A25": 2}
+_ON_CALL_ROTATION = ("A03", "A09", "A12", "A16", "A20", "A05", "A14")
+# Day agents who cover one weekday evening each in the four weeks, and the weekend days.
+_EVENING_ROTATION = ("A02", "A06", "A08", "A11", "A13", "A15", "A17", "A19", "A21", "A04")
+_WEEKEND_ROTATION = ("A01", "A07", "A10", "A18", "A22", "A02", "A08", "A15")
+# Quick returns and boundary cases of a first draft: (agent, kind, start); 8-hour shifts.
+_DRAFT_CHANGES = (
+    ("A23", "evening", "2017-11-08 15:00"),
+    ("A23", "day", "2017-11-09 07:00"),  # after the evening: 8 h of rest
+    ("A25", "evening", "2017-11-13 15:00"),
+    ("A25", "day", "2017-11-14 07:00"),  # 8 h
+    ("A06", "evening", "2017-11-21 15:00"),  # a day agent covers an evening ...
+    ("A06", "day", "2017-11-22 07:00"),  # ... and is back at 07:00
+    ("A14", "evening", "2017-11-29 15:00"),
+    ("A14", "day", "2017-11-30 08:00"),  # 9 h
+    ("A11", "day", "2017-11-27 12:00"),  # until 20:00 ...
+    ("A11", "day", "2017-11-28 07:00"),  # ... exactly 11 h: allowed
+    ("A24", "evening", "2017-11-24 15:00"),  # Friday evening ...
+    ("A24", "day", "2017-11-25 10:00"),  # ... weekend day at 10:00: exactly 11 h
+    ("A19", "evening", "2017-12-01 15:00"),
+    ("A19", "day", "2017-12-02 09:00"),  # weekend day started early: 10 h
+)
+# Call-outs that every plan of this kind meets: one across midnight, one after 06:00.
+_FIXED_CALL_OUTS = (
+    ("2017-11-07 23:30", 1.5),
+    ("2017-11-16 04:45", 2.0),
+    ("2017-11-26 02:15", 1.25),
+)
 
 
 def kallavesi_desk_shifts(seed: int) -> pd.DataFrame:
-    """The desk's shift plan for four weeks (6.11.-3.12.2017), one row per shift."""
+    """The desk's plan for four weeks (6.11.-3.12.2017): shifts, on-call nights and call-outs.
+
+    One row per shift (``day`` or ``evening``), per night on call (``on call``: standby at home,
+    not working time) and per call-out (``call-out``: work done during standby), in order of
+    start time, as a planning tool exports it.
+    """
     rng = np.random.default_rng(seed)
     agents = _agents()
+    team_of = dict(zip(agents["agent"], agents["team"], strict=True))
     days = pd.date_range("2017-11-06", "2017-12-03", freq="D")
-    rows = []
-    for agent, team in agents.itertuples(index=False):
-        evening_team = team == "Desk evenings & nights"
-        for day in days:
-            weekday = day.dayofweek
-            if evening_team:
-                # Evenings 15-23 (Fridays 16-24), night duty 22-06 once a week, some weekends.
-                night_day = int(agent[1:]) % 5
-                if weekday == night_day:
-                    start, hours = 22, 8
-                elif weekday == (night_day + 1) % 7:
-                    continue  # a free day after night duty
-                elif weekday < 5 and rng.random() < 0.85:
-                    start, hours = (16 if weekday == 4 else 15), 8  # Fridays until midnight
-                elif weekday >= 5 and rng.random() < 0.3:
-                    start, hours = 10, 8
-                else:
-                    continue
-            else:
-                if weekday >= 5 or rng.random() < 0.06:
-                    continue
-                start = 12 if rng.random() < 0.15 else int(rng.choice(_DAY_STARTS))
-                hours = 8
-            begin = day + pd.Timedelta(hours=start)
-            rows.append(
-                {
-                    "agent": agent,
-                    "team": team,
-                    "start": begin,
-                    "end": begin + pd.Timedelta(hours=hours),
-                }
-            )
-    frame = pd.DataFrame(rows)
-    # A few plans that break the rules, as real first drafts do: quick returns after an evening
-    # or a night, and an extra night shift.
-    extra = [
-        ("A24", "2017-11-08 07:00", 8),  # evening until 23 on 7.11., then 07:00
-        ("A23", "2017-11-16 07:00", 8),
-        ("A06", "2017-11-21 22:00", 8),  # a day agent covers a night ...
-        ("A06", "2017-11-22 14:00", 8),  # ... and comes back the same afternoon
-        ("A25", "2017-11-29 07:00", 8),
-    ]
-    for agent, begin, hours in extra:
-        team = agents.set_index("agent").loc[agent, "team"]
+    planned: dict[tuple[str, pd.Timestamp], tuple[str, float]] = {}
+    evening_team = [a for a, t in team_of.items() if t == "Desk evenings & nights"]
+    day_agents = [a for a in team_of if a not in evening_team]
+    weekdays = [d for d in days if d.dayofweek < 5]
+    weekend_days = [d for d in days if d.dayofweek >= 5]
+    for day in weekdays:
+        for agent in day_agents:
+            if rng.random() >= 0.06:
+                planned[(agent, day)] = ("day", float(rng.choice(_DAY_STARTS)))
+        for agent in evening_team:
+            night = _EVENING_TEAM_NIGHTS[agent]
+            if day.dayofweek == (night + 1) % 7:
+                continue  # a free day after the night on call
+            if day.dayofweek == night or rng.random() < 0.9:
+                planned[(agent, day)] = ("evening", float(_EVENING_START))
+    # One day agent on the evening shift each weekday, in rotation; the next day starts at 12.
+    for i, day in enumerate(weekdays):
+        agent = _EVENING_ROTATION[i % len(_EVENING_ROTATION)]
+        planned[(agent, day)] = ("evening", float(_EVENING_START))
+        following = day + pd.Timedelta(days=1)
+        if (agent, following) in planned:
+            planned[(agent, following)] = ("day", 12.0)
+    # Weekend days: one agent 10-18, who has the Friday before (Saturday) or the Monday after
+    # (Sunday) off, to stay within 40 hours a week.
+    for i, day in enumerate(weekend_days):
+        agent = _WEEKEND_ROTATION[i % len(_WEEKEND_ROTATION)]
+        planned[(agent, day)] = ("day", float(_WEEKEND_START))
+        off = day - pd.Timedelta(days=1) if day.dayofweek == 5 else day + pd.Timedelta(days=1)
+        planned.pop((agent, off), None)
+    for agent, kind, begin in _DRAFT_CHANGES:
         begin = pd.Timestamp(begin)
-        day = begin.normalize()
-        frame = frame[~((frame["agent"] == agent) & (frame["start"].dt.normalize() == day))]
-        frame = pd.concat(
-            [
-                frame,
-                pd.DataFrame(
-                    [
-                        {
-                            "agent": agent,
-                            "team": team,
-                            "start": begin,
-                            "end": begin + pd.Timedelta(hours=hours),
-                        }
-                    ]
-                ),
-            ],
-            ignore_index=True,
+        planned[(agent, begin.normalize())] = (kind, begin.hour + begin.minute / 60)
+    rows = [
+        {
+            "agent": agent,
+            "team": team_of[agent],
+            "kind": kind,
+            "start": day + pd.Timedelta(hours=start),
+            "end": day + pd.Timedelta(hours=start + 8),
+        }
+        for (agent, day), (kind, start) in planned.items()
+    ]
+    # Nights on call: the evening team's own nights, the others in rotation.
+    on_call = {}
+    rotation = 0
+    for day in days:
+        owner = [a for a, night in _EVENING_TEAM_NIGHTS.items() if night == day.dayofweek]
+        if owner:
+            on_call[day] = owner[0]
+        else:
+            on_call[day] = _ON_CALL_ROTATION[rotation % len(_ON_CALL_ROTATION)]
+            rotation += 1
+    for day, agent in on_call.items():
+        begin = day + pd.Timedelta(hours=_ON_CALL_START)
+        rows.append(
+            {
+                "agent": agent,
+                "team": team_of[agent],
+                "kind": "on call",
+                "start": begin,
+                "end": begin + pd.Timedelta(hours=_ON_CALL_HOURS),
+            }
         )
-    frame = frame.sort_values(["agent", "start"], kind="stable").reset_index(drop=True)
-    # Drop shifts that would overlap the previous one (a night shift's morning).
-    previous_end = frame.groupby("agent")["end"].shift()
-    frame = frame[~(frame["start"] < previous_end)].reset_index(drop=True)
+    # Call-outs: P1 incidents at night, on about a third of the nights, in quarter hours.
+    call_outs = [(pd.Timestamp(s), h) for s, h in _FIXED_CALL_OUTS]
+    for day in days:
+        if rng.random() < 0.3:
+            begin = day + pd.Timedelta(hours=23 + 0.25 * int(rng.integers(0, 28)))
+            call_outs.append((begin, 0.25 * int(rng.integers(2, 7))))
+    busy_until: dict[pd.Timestamp, pd.Timestamp] = {}
+    for begin, hours in sorted(call_outs):
+        night = (begin - pd.Timedelta(hours=_ON_CALL_START)).normalize()
+        if begin < busy_until.get(night, begin):
+            continue  # the agent is still working on the previous call
+        agent = on_call[night]
+        end = min(begin + pd.Timedelta(hours=hours), night + pd.Timedelta(hours=31))
+        busy_until[night] = end
+        rows.append(
+            {"agent": agent, "team": team_of[agent], "kind": "call-out", "start": begin, "end": end}
+        )
+    frame = pd.DataFrame(rows).sort_values(["start", "agent"], kind="stable")
+    frame = frame.reset_index(drop=True)
     for column in ("start", "end"):
         frame[column] = frame[column].dt.strftime("%Y-%m-%d %H:%M")
     return frame
