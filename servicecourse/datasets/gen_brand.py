@@ -113,8 +113,8 @@ CBBE_ITEMS = [
     ),
     ("res2", "resonance", "I talk about Kallavesi IT to colleagues in other organisations.", False),
 ]
-# True block levels on the 1-7 agreement scale. Imagery is the weakest block; the feelings
-# block is high, so leaving its negative item unreversed makes it look like the weakest.
+# True block levels on the 1-7 agreement scale (the sample means differ from them). The
+# feelings block is high, so that leaving its negative item unreversed misleads.
 _BLOCK_LEVEL = {
     "salience": 5.5,
     "performance": 5.2,
@@ -161,8 +161,8 @@ RUBRIC = {
 }
 """The course's weighted rubric for brand pages (weights in per cent, summing to 100)."""
 
-# Mean score (1-5) of each page on each criterion. Draft B looks best on an unweighted mean
-# because of its visuals; draft A wins once the promise and the people carry their weight.
+# True level (1-5) of each page on each criterion, in the order of RUBRIC; the assessors'
+# scores scatter around them, so weighting and blanks matter.
 _PAGE_LEVEL = {
     "kallavesi_current": (3.0, 2.3, 2.0, 3.7, 3.0, 2.7),
     "kallavesi_draft_a": (4.3, 4.0, 3.7, 3.4, 3.4, 3.0),
