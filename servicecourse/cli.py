@@ -46,6 +46,23 @@ def cmd_book(args) -> int:
     return 0
 
 
+def cmd_solutions(args) -> int:
+    from .grading import solutions
+
+    modules = [find_module(name) for name in args.modules]
+    for module in modules:
+        written = solutions.make_solutions(module)
+        print(f"{len(written)} solution notebook(s) in {solutions.solutions_folder(module)}")
+        if args.publish:
+            name = solutions.publish_solutions(module)
+            print(f"published to the exchange: learners fetch `{name}`")
+    if args.book:
+        from .build import book
+
+        book.build_class_edition(modules)
+    return 0
+
+
 def cmd_collect(args) -> int:
     from . import grading
 
@@ -190,6 +207,25 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="build the instructor edition (with solutions) into _build/instructor/ instead; "
         "never publish it",
+    )
+
+    p = add(
+        "solutions",
+        cmd_solutions,
+        "After the deadline: make learner-facing solution notebooks of modules (solutions in, "
+        "hidden tests out) into autograde/release/MODULE_solutions/.",
+    )
+    p.add_argument("modules", nargs="+", help="module folder names, e.g. 03_basics")
+    p.add_argument(
+        "--publish",
+        action="store_true",
+        help="release them to the nbgrader exchange as MODULE_solutions, for learners to fetch",
+    )
+    p.add_argument(
+        "--book",
+        action="store_true",
+        help="build the class edition of the book (these modules with solutions) into "
+        "_build/class/; never publish it",
     )
 
     # The book's launch buttons (Binder, JupyterHub) open notebooks from this branch.

@@ -231,6 +231,11 @@ class CourseLayout:
         return self.build_dir / "instructor"
 
     @property
+    def class_html(self) -> Path:
+        """The class edition: the public book plus solutions released after a deadline."""
+        return self.build_dir / "class"
+
+    @property
     def dashboards_site(self) -> Path:
         """Voila's staged templates, landing page and thumbnails."""
         return self.build_dir / "dashboards"

@@ -413,6 +413,9 @@ def test_student_branch_holds_student_notebooks_and_their_environment_only(stude
         top = path.split("/")[0]
         assert top in folders or path in ENVIRONMENT_FILES, path
         assert top == project.pages.name or not path.endswith(".ipynb"), path
+        # No shortcut: the computations graded cells ask for live in classroom/measures, at home.
+        parts = path.split("/")
+        assert not (top == project.package_dir.name and parts[1] in layout().TOOLING_ROOMS), path
     assert ENVIRONMENT_FILES <= set(files)
     requirements = subprocess.run(
         ["git", "-C", str(student_repo), "show", "student:requirements.txt"],

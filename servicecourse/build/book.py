@@ -18,13 +18,17 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from ..paths import CourseLayout, layout
+from ..grading import load_config
+from ..paths import CourseLayout, Module, layout
 from . import BookBuildError, leaks, student
 from .assets import vendor_assets
 from .files import copy_if_changed, digest, files, write_if_changed
-from .pages import executed, generate_pages, page_path
+from .pages import executed, generate_pages, page_path, strip_for_learners
 
 INSTRUCTOR_BANNER = "Instructor edition: contains solutions and hidden tests. Never publish it."
+CLASS_BANNER = (
+    "Class edition with the solutions of {modules}: for this class only. Never publish it."
+)
 # Launch buttons: one setting each, in _config.yml; an environment variable overrides it.
 REPOSITORY_URL_ENV = "SERVICECOURSE_REPOSITORY_URL"  # _config.yml repository.url
 JUPYTERHUB_URL_ENV = "SERVICECOURSE_JUPYTERHUB_URL"  # _config.yml launch_buttons.jupyterhub_url
@@ -159,7 +163,45 @@ def build_instructor(log=print) -> Path:
     the project's), so the public build (which excludes _build/) can never pick it up.
     """
     project = layout()
-    base = CourseLayout(project.instructor_html)
+
+    def page(module, notebook):
+        return executed(module, notebook, log)
+
+    base = _private_edition(
+        project.instructor_html, "Instructor edition", INSTRUCTOR_BANNER, page, log
+    )
+    log(f"instructor edition built: {base / 'index.html'} (do not publish)")
+    return base
+
+
+def build_class_edition(solved: list[Module], log=print) -> Path:
+    """The book for one class after a deadline: the SOLVED modules' pages show solutions (never
+    hidden tests), every other page is the public one. Into _build/class/, never published."""
+    from ..grading import solutions
+
+    project = layout()
+    solved_names = {module.name for module in solved}
+    config = load_config()
+
+    def page(module, notebook):
+        if module.name in solved_names:
+            return solutions.solution_notebook(executed(module, notebook, log), module.name, config)
+        return strip_for_learners(executed(module, notebook, log), config)
+
+    banner = CLASS_BANNER.format(modules=", ".join(sorted(solved_names)))
+    base = _private_edition(project.class_html, "Class edition", banner, page, log)
+    hidden = leaks.find_in_tree(base, leaks.secret_lines(project.all_modules(), leaks.HIDDEN_TESTS))
+    if hidden:
+        raise BookBuildError("hidden tests reached the class edition:\n" + leaks.describe(hidden))
+    log(f"class edition built: {base / 'index.html'} (for the class only; do not publish)")
+    return base
+
+
+def _private_edition(where: Path, title: str, banner: str, page, log=print) -> Path:
+    """A book with PAGE(module, notebook) as each lesson, built from a private copy of the
+    sources under WHERE (inside _build/, which the public build excludes)."""
+    project = layout()
+    base = CourseLayout(where)
     source = CourseLayout(base.root / "src")
     shutil.rmtree(source.root, ignore_errors=True)
     vendor_assets()
@@ -170,14 +212,13 @@ def build_instructor(log=print) -> Path:
     shutil.copy2(project.book_toc, source.book_toc)
     # No launch buttons: they open the student notebook, not the page the teacher reads.
     config = book_config(launch=False)
-    config.setdefault("html", {})["announcement"] = INSTRUCTOR_BANNER
-    config["title"] = f"Instructor edition – {config['title']}"
+    config.setdefault("html", {})["announcement"] = banner
+    config["title"] = f"{title} – {config['title']}"
     _write_config(config, source.book_config)
     for module in project.all_modules():
         for notebook in module.lessons:
             target = page_path(source.pages, module, notebook)
             target.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(executed(module, notebook, log), target)
+            nbformat.write(page(module, notebook), target)
     _run_jupyter_book(source.root, force=True, output=base.root)
-    log(f"instructor edition built: {base.html / 'index.html'} (do not publish)")
     return base.html

@@ -1,1 +1,4 @@
-"""Teacher-side computations of graded quantities: dashboards import them, lessons never do, and the student branch does not ship them."""
+"""Teacher-side computations of what graded cells ask for.
+
+Dashboards import them; lessons never do, and the student branch does not ship them.
+"""
