@@ -9,8 +9,10 @@ generated and ignored by git.
 from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
+from servicecourse.build.citations import ReadableCitations
 from servicecourse.grading import FeedbackSummary, HideHiddenTestOutput
 from servicecourse.paths import DEFAULTS, GradingCourse
 
@@ -50,6 +52,14 @@ c.Execute.interrupt_on_timeout = True
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
+# JupyterLab shows markdown as it is: the student version gets citations and glossary terms
+# written out ("(AXELOS 2019)") instead of the book's {cite:p} roles. First, so that the saved
+# copy of locked cells (restored when grading) and the release agree.
+c.GenerateAssignment.preprocessors = [
+    ReadableCitations,
+    *GenerateAssignment.class_traits()["preprocessors"].default(),
+]
+
 # nbgrader's default feedback shows hidden tests, and a failing hidden test's traceback quotes
 # its lines; ours shows neither, but each failed check's hint, summed up at the top.
 c.GenerateFeedback.preprocessors = [
@@ -57,5 +67,6 @@ c.GenerateFeedback.preprocessors = [
     FeedbackSummary,
     HideHiddenTestOutput,
     ClearHiddenTests,
+    ReadableCitations,
     CSSHTMLHeaderPreprocessor,
 ]
