@@ -44,8 +44,8 @@ BENCHMARKS = {
     ),
     "cost_per_ticket_2016": Benchmark(
         "Cost per ticket, North America 2016", 15.56, 2.93, 46.69, "US dollars",
-        "secondary summary of a BMC blog",
-        "http://hostssoli.blogg.se/2022/november/minimum-average-cost-per-unit-calculator.html",
+        "BMC Blogs: service desk cost per ticket",
+        "https://www.bmc.com/blogs/cost-per-ticket/",
     ),
     "phone_call_sdi": Benchmark(
         "Average phone call", 7.0, None, None, "minutes", "SDI, via ITSM.tools",
