@@ -138,7 +138,8 @@ def window_sums(values: np.ndarray, width: int) -> np.ndarray:
     total = np.cumsum(values, dtype=np.int32 if values.dtype == bool else None)
     out = np.empty_like(total)
     out[:width] = total[:width]
-    np.subtract(total[width:], total[: len(total) - width], out=out[width:])
+    if width < len(total):  # a window as long as the series holds all of it
+        np.subtract(total[width:], total[: len(total) - width], out=out[width:])
     return out
 
 
@@ -183,7 +184,8 @@ def rolling_trend(y: np.ndarray, widths) -> list[tuple[np.ndarray, np.ndarray, n
         sums = []
         for total in totals:
             window = total[1:].copy()
-            window[width:] -= total[1 : len(y) + 1 - width]
+            if width < len(y):  # a window as long as the series holds all of it
+                window[width:] -= total[1 : len(y) + 1 - width]
             sums.append(window)
         count, sx, sy, sxx, sxy = sums
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -15,6 +15,12 @@ from .config import TIMEZONE, MonitoringInputError
 from .yun_log import clean, source_text
 
 
+EXPORT_SHAPE = (
+    "expected a header line 'timestamp,temperature,humidity' (or with semicolons) and one "
+    "reading per line"
+)
+
+
 def read_export(source, timezone: str | None = TIMEZONE) -> pd.DataFrame:
     """Read a CSV export (``timestamp,temperature,humidity``; comma or semicolon separated,
     decimal point or comma) into the raw shape that ``clean`` takes.
@@ -25,10 +31,20 @@ def read_export(source, timezone: str | None = TIMEZONE) -> pd.DataFrame:
     [21.4]
     """
     text = source_text(source)
-    first = text.splitlines()[0] if text else ""
+    first = text.splitlines()[0] if text.strip() else ""
+    if not first.strip():
+        raise MonitoringInputError(
+            f"the export is empty or starts with an empty line; {EXPORT_SHAPE}"
+        )
     sep = ";" if first.count(";") > first.count(",") else ","
     decimal = "," if sep == ";" else "."
-    frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+        detail = str(error).strip().splitlines()[0][:120] if str(error).strip() else "no detail"
+        raise MonitoringInputError(
+            f"the export is not a readable CSV table ({detail}); {EXPORT_SHAPE}"
+        ) from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     aliases = {
         "timestamp": "time",

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .arrays import episodes, sustained
-from .config import DEFAULT_CONFIG, MonitoringConfig
+from .config import DEFAULT_CONFIG, MonitoringConfig, MonitoringInputError
 from .nab_scoring import PROFILES as PROFILES
 from .nab_scoring import nab_score
 from .nab_scoring import scaled_sigmoid as scaled_sigmoid
@@ -38,15 +38,41 @@ def load_nab(path=None) -> tuple[pd.DataFrame, list[tuple[pd.Timestamp, pd.Times
     return frame, windows
 
 
+def _series(frame) -> pd.Series:
+    """A NAB-shaped frame (``timestamp``, ``value``) as a series in time order.
+
+    Cleaning, documented: rows are sorted by time (a logger's clock that stepped back once
+    leaves rows out of order), and rows whose time or value does not parse are dropped; a frame
+    that is not NAB-shaped is refused with what to change.
+    """
+    if not isinstance(frame, pd.DataFrame) or not {"timestamp", "value"} <= set(frame.columns):
+        got = list(frame.columns) if isinstance(frame, pd.DataFrame) else type(frame).__name__
+        raise MonitoringInputError(
+            f"expected a DataFrame with 'timestamp' and 'value' columns (NAB's shape), got {got}; "
+            "rename your columns, e.g. frame.rename(columns={'time': 'timestamp', "
+            "'temp': 'value'})"
+        )
+    times = pd.to_datetime(frame["timestamp"], errors="coerce", utc=True)
+    values = pd.to_numeric(frame["value"], errors="coerce")
+    keep = times.notna().to_numpy() & values.notna().to_numpy()
+    if not keep.any():
+        raise MonitoringInputError(
+            "no row has both a time and a number: check the 'timestamp' format and the "
+            "decimal separator of 'value'"
+        )
+    series = pd.Series(
+        values.to_numpy(float)[keep], index=pd.DatetimeIndex(times[keep]).tz_localize(None)
+    )
+    return series.sort_index(kind="stable")
+
+
 def nab_readings(frame: pd.DataFrame, fahrenheit: bool = True) -> pd.DataFrame:
     """NAB rows as regular hourly readings for the engine: UTC index, ``temp_c`` (from °F),
     NaN and ``gap`` where hours are missing."""
-    values = frame["value"].astype(float)
+    series = _series(frame)
     if fahrenheit:
-        values = (values - 32.0) * 5.0 / 9.0
-    series = pd.Series(
-        values.to_numpy(), index=pd.DatetimeIndex(frame["timestamp"]).tz_localize("UTC")
-    )
+        series = (series - 32.0) * 5.0 / 9.0
+    series.index = series.index.tz_localize("UTC")
     hourly = series.resample("1h").mean()
     return pd.DataFrame(
         {"temp_c": hourly, "rh_pct": np.nan, "gap": hourly.isna().to_numpy()}, index=hourly.index
@@ -57,7 +83,7 @@ def zscore_detector(frame: pd.DataFrame, window: str = "24h", z: float = 3.0, su
     """Baseline detector: |z| > ``z`` against the mean and SD of the previous ``window``
     (time-based, the current row excluded), for ``sustain`` consecutive rows; returns the
     time of the first alert of each episode."""
-    series = pd.Series(frame["value"].to_numpy(float), index=pd.DatetimeIndex(frame["timestamp"]))
+    series = _series(frame)
     rolling = series.rolling(window, closed="left")
     score = ((series - rolling.mean()) / rolling.std()).abs().to_numpy()
     with np.errstate(invalid="ignore"):
@@ -71,7 +97,8 @@ def default_detector(frame: pd.DataFrame, config: MonitoringConfig = DEFAULT_CON
     start time of each incident (the first alert of each episode), as naive times."""
     readings = nab_readings(frame)
     result = run(readings, config.with_(rules=LEARNED_RULES, timezone=None))
-    return pd.DatetimeIndex(result.incidents["start"]).tz_convert("UTC").tz_localize(None)
+    starts = pd.to_datetime(result.incidents["start"], utc=True)  # none found: an empty index
+    return pd.DatetimeIndex(starts).tz_localize(None)
 
 
 def compare(profile: str = "standard") -> dict:

@@ -50,21 +50,45 @@ _EXPORT_HINT = (
 )
 
 
+def decode(data: bytes, where: str = "the log") -> str:
+    """Text of a log's bytes. Cleaning, documented: UTF-8 (with or without a byte-order mark);
+    if that fails, Latin-1, which older loggers write (``°`` as one byte). Bytes with NUL in
+    them are not text at all, and are refused."""
+    if b"\x00" in data[:100_000]:
+        raise MonitoringInputError(
+            f"{where} is a binary file, not text; export the readings as text (CSV or the "
+            "logger's tab-separated log)"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
 def source_text(source) -> str:
-    """The text of a log given as a path, an open file or the text itself."""
+    """The text of a log given as a path, an open file (text or binary), bytes or the text."""
+    if isinstance(source, (bytes, bytearray)):
+        return decode(bytes(source))
     if isinstance(source, Path) or (
         isinstance(source, str) and "\n" not in source and "\t" not in source
     ):
         path = Path(source)
-        if not path.exists():
+        if not path.is_file():
             raise MonitoringInputError(f"no file {str(path)!r}; check the path")
-        return path.read_text(encoding="utf-8")
+        return decode(path.read_bytes(), str(path))
     if isinstance(source, str):
         return source
     if hasattr(source, "read"):
-        return source.read()
+        try:
+            content = source.read()
+        except UnicodeDecodeError as error:
+            raise MonitoringInputError(
+                f"the file is not in the encoding it was opened with ({error.reason}); open it "
+                "in binary mode (open(path, 'rb')) or pass its path, and the encoding is found"
+            ) from None
+        return decode(content) if isinstance(content, (bytes, bytearray)) else str(content)
     if isinstance(source, os.PathLike):
-        return Path(source).read_text(encoding="utf-8")
+        return source_text(Path(source))
     raise MonitoringInputError(
         f"read_log expects a path or the log's text, not {type(source).__name__}"
     )
