@@ -67,6 +67,10 @@ REFUSED = {
     "simplicable.net",
     "educba.com",
     "geeksforgeeks.org",
+    "pointsonly.com",
+    "psychologydb.com",
+    # translation farms: machine-translated copies of other people's pages
+    "ilovetranslation.com",
 }
 URL = re.compile(r"https?://[^\s)\]>\"'`}]+")
 
@@ -101,6 +105,8 @@ def test_no_source_is_an_upload_an_essay_mill_or_a_content_farm():
     [
         ("https://www.scribd.com/document/1/itil", True),
         ("https://online.fliphtml5.com/abc/def/", True),
+        ("https://th4.ilovetranslation.com/YZy6a74Cp0b=d", True),
+        ("https://dictionary.psychologydb.com/two-factor-theory-of-work-motivation", True),
         ("https://www.axelos.com/certifications/itil-service-management", False),
         ("https://doi.org/10.1108/EUM0000000004784", False),
         ("https://notscribd.com/x", False),
