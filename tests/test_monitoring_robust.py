@@ -148,3 +148,92 @@ def test_nab_detectors_take_a_clock_that_stepped_back_and_a_quiet_series():
     assert nab.compare()["default"]["score"] == pytest.approx(90.93, abs=0.01)
     with pytest.raises(MonitoringInputError, match="'timestamp' and 'value'"):
         monitoring.zscore_detector(pd.DataFrame({"time": [1], "temp": [2]}))
+
+
+# --- Real loggers' exports: read right, never silently wrong ---------------------------------
+UTC = "UTC"
+
+
+def _export(rows, header="timestamp,temperature,humidity", sep=","):
+    return io.StringIO(header.replace(",", sep) + "\n" + "\n".join(sep.join(r) for r in rows))
+
+
+def test_epoch_seconds_and_milliseconds_are_times_not_nanoseconds():
+    start = pd.Timestamp("2016-11-01 10:00", tz=UTC)
+    seconds = [str(int(start.timestamp()) + 60 * i) for i in range(5)]
+    for stamps in (seconds, [s + "000" for s in seconds]):
+        readings = monitoring.clean(
+            monitoring.read_export(_export([(s, "21.0", "35") for s in stamps]))
+        )
+        assert readings.index[0] == start and len(readings) == 5
+
+
+def test_day_first_dates_are_read_day_first():
+    rows = [("03.04.2016 12:00", "21,0", "35"), ("03.04.2016 12:01", "21,1", "35")]
+    readings = monitoring.clean(monitoring.read_export(_export(rows, sep=";")))
+    assert readings.index[0].month == 4 and readings.index[0].day == 3
+    slashed = [("03/04/2016 12:00", "21", "35"), ("13/04/2016 12:00", "21", "35")]
+    assert monitoring.read_export(_export(slashed)).local.iloc[0].day == 3
+    ambiguous = [("03/04/2016 12:00", "21", "35"), ("04/04/2016 12:00", "21", "35")]
+    with pytest.raises(MonitoringInputError, match="dayfirst"):
+        monitoring.read_export(_export(ambiguous))
+    month_first = monitoring.read_export(_export(ambiguous), dayfirst=False)
+    assert month_first.local.iloc[0].month == 3
+
+
+def test_iso_offsets_that_change_at_the_dst_switch_stay_exact():
+    utc = pd.date_range("2016-10-29 23:30", periods=120, freq="1min", tz=UTC)
+    local = utc.tz_convert("Europe/Helsinki")
+    rows = [(t.isoformat(), "21.0", "35") for t in local]
+    readings = monitoring.clean(monitoring.read_export(_export(rows)))
+    assert len(readings) == 120 and readings.index[0] == utc[0]
+    assert readings.attrs["quality"]["duplicate_lines"] == 0
+
+
+def test_a_59_second_export_keeps_every_reading():
+    stamps = pd.date_range("2016-11-01 12:00:59", periods=600, freq="60s")
+    jitter = pd.to_timedelta(np.random.default_rng(1).integers(-400, 400, 600), unit="ms")
+    rows = [(str(t), "21.0", "35") for t in stamps + jitter]
+    readings = monitoring.clean(monitoring.read_export(_export(rows)))
+    quality = readings.attrs["quality"]
+    assert quality["duplicate_lines"] == 0 and quality["gap_minutes"] == 0
+    assert len(readings) == 600
+
+
+def test_columns_named_by_argument_and_a_temperature_that_never_parses():
+    text = "when;air;rel\n2016-11-01 12:00;21,4;30\n2016-11-01 12:01;21,5;30\n"
+    raw = monitoring.read_export(
+        io.StringIO(text), time_column="when", temp_column="air", rh_column="rel"
+    )
+    assert raw.temp_c.tolist() == [21.4, 21.5]
+    with pytest.raises(MonitoringInputError, match="no column 'temp'"):
+        monitoring.read_export(io.StringIO(text), time_column="when", temp_column="temp")
+    never = "2016-11-01 12:00:05\tERR\t30\n2016-11-01 12:01:05\tERR\t31\n"
+    with pytest.raises(MonitoringInputError, match="no temperature"):
+        monitoring.load_log(io.StringIO(never))
+
+
+def test_decimal_commas_in_a_tab_log_are_numbers():
+    text = "2016-11-01 12:00:05\t21,4\t30,5\n2016-11-01 12:01:05\t21,5\t30,0\n"
+    assert monitoring.load_log(io.StringIO(text)).temp_c.tolist() == [21.4, 21.5]
+
+
+def test_a_sensor_stuck_at_zero_is_not_data():
+    lines = [f"2016-11-01 12:{m:02d}:05\t21.0\t35.0" for m in range(10)]
+    lines += [f"2016-11-01 12:{m:02d}:05\t0.0\t0.0" for m in range(10, 45)]
+    readings = monitoring.load_log(io.StringIO("\n".join(lines)))
+    assert readings.temp_c.iloc[10:].isna().all()
+    assert readings.attrs["quality"]["zero_pair_minutes"] == 35
+
+
+def test_the_spring_forward_hour_loses_no_line_and_autumn_starts_are_placed_right():
+    spring = [f"2016-03-27 03:{m:02d}:05\t21.0\t35.0" for m in range(60)]
+    readings = monitoring.load_log(io.StringIO("\n".join(spring)))
+    assert readings["gap"].sum() == 0 and (~readings.temp_c.isna()).sum() == 60
+    assert readings.index[0] == pd.Timestamp("2016-03-27 01:00", tz=UTC)  # winter time
+    # A log that starts inside the repeated autumn hour and runs on is in its second pass.
+    autumn = [f"2016-10-30 03:{m:02d}:05\t21.0\t35.0" for m in range(30, 60)]
+    autumn += [f"2016-10-30 04:{m:02d}:05\t21.0\t35.0" for m in range(0, 10)]
+    readings = monitoring.load_log(io.StringIO("\n".join(autumn)))
+    assert readings.index[0] == pd.Timestamp("2016-10-30 01:30", tz=UTC)
+    assert len(readings) == 40 and readings["gap"].sum() == 0

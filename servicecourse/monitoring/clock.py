@@ -60,13 +60,21 @@ def wall_clock_ns(index: pd.DatetimeIndex, timezone) -> np.ndarray:
 def local_to_utc_ns(local_ns: np.ndarray, timezone: str | None) -> np.ndarray:
     """Local wall-clock times (in file order, nanoseconds) to UTC nanoseconds.
 
-    A time skipped when summer time starts moves forward to the first valid time. When it
-    ends, one local hour occurs twice: its first pass is summer time and a step back of more
-    than 30 minutes within the day starts the second pass (winter time).
+    When summer time starts, the local hour that is skipped does not exist; a stamp in it
+    comes from a clock that has not moved on yet (still winter time), so it is read as winter
+    time (it keeps its place between its neighbours; none is lost). When summer time ends, one
+    local hour occurs twice: its first pass is summer time and a step back of more than 30
+    minutes within the day starts the second pass (winter time). A log that starts inside the
+    repeated hour (or after a gap of more than an hour) and never steps back is in its second
+    pass: the first pass would have been followed by the step back.
 
     >>> local = pd.DatetimeIndex(["2016-10-30 03:59", "2016-10-30 03:00"]).as_unit("ns").asi8
     >>> pd.DatetimeIndex(local_to_utc_ns(local, "Europe/Helsinki")).strftime("%H:%M").tolist()
     ['00:59', '01:00']
+    >>> spring = pd.DatetimeIndex(["2016-03-27 02:59", "2016-03-27 03:30", "2016-03-27 04:01"])
+    >>> utc = local_to_utc_ns(spring.as_unit("ns").asi8, "Europe/Helsinki")
+    >>> pd.DatetimeIndex(utc).strftime("%H:%M").tolist()
+    ['00:59', '01:30', '01:01']
     """
     if timezone is None:
         return local_ns.copy()
@@ -76,15 +84,38 @@ def local_to_utc_ns(local_ns: np.ndarray, timezone: str | None) -> np.ndarray:
         return np.where(utc == NAT, NAT, utc - ns)
 
     def exact(ns):
-        return localize_ns(ns, timezone, ambiguous="NaT", nonexistent="shift_forward")
+        utc = localize_ns(ns, timezone, ambiguous="NaT", nonexistent="NaT")
+        skipped = (utc == NAT) & (
+            localize_ns(ns, timezone, ambiguous=True, nonexistent="NaT") == NAT
+        )
+        if skipped.any():
+            # A skipped stamp is still on the offset before the switch (winter time).
+            switch = localize_ns(ns[skipped], timezone, ambiguous=True, nonexistent="shift_forward")
+            before = switch - 1
+            wall = pd.DatetimeIndex(before.view("datetime64[ns]")).tz_localize("UTC")
+            offset_before = wall.tz_convert(timezone).tz_localize(None).asi8 - before
+            utc[skipped] = ns[skipped] - offset_before
+        return utc
 
     utc = shift_by_clock_hour(local_ns, offset, exact)
     ambiguous = np.flatnonzero(utc == NAT)
     if len(ambiguous) == 0:
         return utc
     amb = pd.Series(local_ns[ambiguous].view("datetime64[ns]"))
+    day = amb.dt.date.to_numpy()
     went_back = amb.diff() < -pd.Timedelta("30min")
-    after = went_back.groupby(amb.dt.date.to_numpy()).cumsum().to_numpy() > 0
+    after = went_back.groupby(day).cumsum().to_numpy() > 0
+    # Where each day's ambiguous run starts: at the log's first line, or after a gap of more
+    # than an hour, with no step back in the run, the stamps are the second pass.
+    first_of_day = np.r_[True, day[1:] != day[:-1]]
+    for start in np.flatnonzero(first_of_day):
+        end = start + int((day == day[start]).sum())
+        if after[start:end].any():
+            continue
+        position = ambiguous[start]
+        previous = local_ns[position - 1] if position > 0 else NAT
+        if previous == NAT or local_ns[position] - previous > HOUR_NS:
+            after[start:end] = True
     utc[ambiguous] = localize_ns(local_ns[ambiguous], timezone, ambiguous=~after)
     return utc
 

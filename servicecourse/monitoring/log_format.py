@@ -18,6 +18,7 @@ FLAGS = (
     "spike",
     "duplicate",
     "clock_unsynced",
+    "zero_pair",
 )
 """What ``clean`` found at each minute (its ``flag`` column); see ``yun_log``'s steps."""
 

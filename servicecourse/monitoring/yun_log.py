@@ -148,8 +148,13 @@ def read_log_general(text: str) -> pd.DataFrame:
     marker = table["a"].where(table["a"].isin(["BOOT", "NTP"]), "")
     is_marker = marker != ""
     local = parse_local_times(table["local"])
-    temp = pd.to_numeric(table["a"].where(~is_marker), errors="coerce")
-    rh = pd.to_numeric(table["b"].where(~is_marker), errors="coerce")
+    # Tab-separated fields have no other use for a comma: 21,4 is a decimal comma.
+    temp = pd.to_numeric(
+        table["a"].where(~is_marker).str.replace(",", ".", regex=False), errors="coerce"
+    )
+    rh = pd.to_numeric(
+        table["b"].where(~is_marker).str.replace(",", ".", regex=False), errors="coerce"
+    )
     step = pd.to_numeric(
         table["b"].where(marker == "NTP").str.extract(NTP_STEP, expand=False), errors="coerce"
     )
@@ -192,6 +197,8 @@ def clean(raw: pd.DataFrame, timezone: str | None = TIMEZONE, freq: str = "1min"
     """
     if raw.empty:
         raise MonitoringInputError("the readings are empty; there is nothing to monitor")
+    if raw.attrs.get("timezone") == "UTC":  # read_export found exact (UTC) times
+        timezone = None
     marker = pd.Categorical(raw["marker"], categories=MARKERS).codes
     data = marker == 0
     n_lines = len(marker)
@@ -215,11 +222,22 @@ def clean(raw: pd.DataFrame, timezone: str | None = TIMEZONE, freq: str = "1min"
     moved = np.flatnonzero(unsynced_placed)
     stamp_ns[moved] += np.round(step[placed][moved] * 1e9).astype(np.int64)
     step_ns = pd.Timedelta(freq).value
-    minute_ns = stamp_ns - stamp_ns % step_ns
+    # Each reading goes to the nearest step (a reading stamped 12:00:59 is the 12:01 one):
+    # flooring would put a :59 export's readings on the minute before and make false gaps.
+    minute_ns = (stamp_ns + step_ns // 2) // step_ns * step_ns
 
     temp = raw["temp_c"].to_numpy(dtype=float)[placed]
     rh = raw["rh_pct"].to_numpy(dtype=float)[placed]
+    if len(temp) and np.isnan(temp).all():
+        raise MonitoringInputError(
+            "no temperature in the log is a number: check the decimal separator (21.4, or "
+            "21,4 with a semicolon-separated export) and that the temperature column is the "
+            "right one"
+        )
     failed = np.isnan(temp) & np.isnan(rh)
+    # A DHT22 that lost power or its data line reports 0.0 °C and 0 %RH together; indoor air
+    # is never both, so such a pair is a failed reading, not data.
+    zero_pair = (temp == 0.0) & (rh == 0.0)
     sentinel = np.zeros(len(temp), bool)
     for value in SENTINELS:
         sentinel |= (temp == value) | (rh == value)
@@ -231,16 +249,17 @@ def clean(raw: pd.DataFrame, timezone: str | None = TIMEZONE, freq: str = "1min"
             | (rh > RH_RANGE[1])
         )
     code = np.select(
-        [sentinel, impossible, failed, unsynced_placed],
+        [sentinel, impossible, failed, zero_pair, unsynced_placed],
         [
             FLAGS.index("sentinel"),
             FLAGS.index("impossible"),
             FLAGS.index("failed_read"),
+            FLAGS.index("zero_pair"),
             FLAGS.index("clock_unsynced"),
         ],
         default=0,
     ).astype(np.int8)
-    invalid = sentinel | impossible
+    invalid = sentinel | impossible | zero_pair
     temp = np.where(invalid, np.nan, temp)
     rh = np.where(invalid, np.nan, rh)
 
