@@ -237,3 +237,19 @@ def test_the_spring_forward_hour_loses_no_line_and_autumn_starts_are_placed_righ
     readings = monitoring.load_log(io.StringIO("\n".join(autumn)))
     assert readings.index[0] == pd.Timestamp("2016-10-30 01:30", tz=UTC)
     assert len(readings) == 40 and readings["gap"].sum() == 0
+
+
+def test_a_dht22_text_log_with_labels_crlf_and_a_power_cut_is_read_without_losing_lines():
+    lines = [
+        f"2016-11-01 12:{m:02d}:05  Temperature: 21.{m % 10} C  Humidity: 35.{m % 7} %"
+        for m in range(20)
+    ]
+    lines.insert(10, "2016-11-01 12:09:40  *** power failure, restart ***")
+    lines.insert(0, "DHT22 logger v1.2")
+    text = "\r\n".join(lines) + "\r\n"
+    readings = monitoring.load_log(io.BytesIO(text.encode("latin-1")))
+    quality = readings.attrs["quality"]
+    assert len(readings) == 20 and readings.temp_c.notna().all()
+    assert readings.temp_c.iloc[3] == 21.3 and readings.rh_pct.iloc[3] == 35.3
+    assert quality["restarts"] == 1 and quality["unplaceable_lines"] == 0
+    assert quality["skipped_lines"] == 1

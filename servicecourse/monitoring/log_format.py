@@ -22,8 +22,9 @@ FLAGS = (
 )
 """What ``clean`` found at each minute (its ``flag`` column); see ``yun_log``'s steps."""
 
-MARKERS = ("", "BOOT", "NTP")
-"""A line's marker: none (a reading), a reboot, or ntpd stepping the clock."""
+MARKERS = ("", "BOOT", "NTP", "RESTART")
+"""A line's marker: none (a reading), a reboot (the clock is lost until the next ``NTP``
+step), ntpd stepping the clock, or a logger restart that kept its own clock (``text_export``)."""
 
 SENTINELS = (-999.0, -9999.0)
 """What the logger writes when the sensor does not answer."""

@@ -43,6 +43,7 @@ from .log_format import (
     TEMP_RANGE,
     LogFormatError,
 )
+from .text_export import looks_labelled, read_labelled_text
 
 _EXPORT_HINT = (
     "read it with servicecourse.monitoring.read_export(path), which accepts comma- or "
@@ -113,6 +114,8 @@ def read_log(source) -> pd.DataFrame:
             "the Yún's log and not empty"
         )
     first = body[0]
+    if "\t" not in first and looks_labelled(body[:20]):
+        return read_labelled_text(text)
     if "\t" not in first:
         lower = first.lower()
         if "," in first or ";" in first:
@@ -305,6 +308,8 @@ def clean(raw: pd.DataFrame, timezone: str | None = TIMEZONE, freq: str = "1min"
     result.attrs["quality"] = {
         "lines": int(len(raw)),
         "markers": int((~data).sum()),
+        "restarts": int((marker == MARKERS.index("RESTART")).sum()),
+        "skipped_lines": int(raw.attrs.get("skipped_lines", 0)),
         "duplicate_lines": int(repeated.sum()),
         "unsynced_lines": int(unsynced.sum()),
         "unplaceable_lines": int(lost_clock.sum()),
