@@ -14,6 +14,7 @@ MEASURES = {
     "csat_pct": "CSAT (% of 4-5 answers on 1-5)",
     "ces_mean": "CES 2.0 (mean agreement, 1-7, high = easy)",
 }
+HIGH_IS_GOOD = {"nps": True, "csat_pct": True, "ces_mean": True}
 DRIVERS = {
     "reopened": "Reopened",
     "sla_missed": "Resolution target missed",
@@ -70,19 +71,23 @@ def over_time(frame: pd.DataFrame, name: str, period: str = "W") -> pd.DataFrame
 
 
 def by_segment(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    rows = [(segment, *measure(group, name)) for segment, group in frame.groupby("segment")]
-    return pd.DataFrame(rows, columns=["segment", "value", "answers"]).set_index("segment")
+    """The measure per segment and month (rows), with the answers behind each value."""
+    month = frame["answered_at"].dt.to_period("M").dt.start_time.rename("month")
+    rows = [
+        (segment, when, *measure(group, name))
+        for (segment, when), group in frame.groupby([frame["segment"], month])
+    ]
+    table = pd.DataFrame(rows, columns=["segment", "month", "value", "answers"])
+    return table.set_index(["segment", "month"])
 
 
-def driver_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per driver: % detractors among NPS answers with and without it, and the gap in points."""
-    answered = frame[frame["nps"].notna()]
-    detractor = answered["nps"] <= 6
+def driver_table(frame: pd.DataFrame, name: str = "nps") -> pd.DataFrame:
+    """Per driver: the measure of tickets with it and without it, the gap, and the answers."""
     rows = []
     for driver in DRIVERS:
-        flag = answered[driver].astype(bool)
-        with_it = float(detractor[flag].mean() * 100) if flag.any() else float("nan")
-        without = float(detractor[~flag].mean() * 100) if (~flag).any() else float("nan")
-        rows.append((driver, with_it, without, with_it - without, int(flag.sum())))
+        flag = frame[driver].astype(bool)
+        with_it, answers_with = measure(frame[flag], name)
+        without, _ = measure(frame[~flag], name)
+        rows.append((driver, with_it, without, with_it - without, answers_with))
     table = pd.DataFrame(rows, columns=["driver", "with", "without", "gap", "answers_with"])
     return table.set_index("driver")
