@@ -66,8 +66,8 @@ def kallavesi_primer_tickets(seed: int) -> pd.DataFrame:
     for day in range(_PRIMER_DAYS):
         date = _PRIMER_START + pd.Timedelta(days=day)
         for channel, level in _PRIMER_CHANNEL_DAY.items():
-            weekend = date.dayofweek >= 5
-            lam = level * _PRIMER_WEEKDAY[date.dayofweek]
+            weekend = date.day_of_week >= 5
+            lam = level * _PRIMER_WEEKDAY[date.day_of_week]
             if weekend and channel in ("phone", "chat"):
                 lam *= 0.5  # only the on-call line and no chat at weekends
             for _ in range(rng.poisson(lam)):
