@@ -579,3 +579,23 @@ def test_the_toolbox_does_not_score_detections():
     for name in ("score", "score_incidents"):
         assert not hasattr(m, name), f"monitoring.{name} gives a graded answer away"
     assert importlib.util.find_spec("servicecourse.monitoring.scoring") is None
+
+
+def test_cooling_failures_agree_with_the_outages_of_module_03(course):
+    """The sensor's two cooling failures are the hosting outages of module 03 (local time)."""
+    from servicecourse import datasets
+
+    labels = course[1]
+    cooling = labels[labels["kind"] == "cooling_failure"]
+    outages = datasets.load("kallavesi_outages")
+    hosting = outages[(outages["service"] == "hosting") & ~outages["planned"].astype(bool)]
+    spans = {
+        (
+            pd.Timestamp(start).tz_localize("Europe/Helsinki").tz_convert(UTC),
+            pd.Timestamp(end).tz_localize("Europe/Helsinki").tz_convert(UTC),
+        )
+        for start, end in zip(hosting["start"], hosting["end"], strict=True)
+    }
+    assert len(cooling) == 2
+    for label in cooling.itertuples():
+        assert (label.start, label.end) in spans, f"no hosting outage for the {label.start} failure"

@@ -25,7 +25,7 @@ This module only re-exports the public names. Where things are, in the order the
 
 from __future__ import annotations
 
-from . import rules  # noqa: F401  (module 04 calls monitoring.rules.latch and friends)
+from . import rules  # noqa: F401  (lesson 04/03 shows monitoring.rules.threshold_events)
 from .checks import check_readings
 from .config import (
     DEFAULT_CONFIG,
