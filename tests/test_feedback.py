@@ -7,16 +7,16 @@ learner with one plausible mistake, and a learner whose notebook cannot be read.
 from __future__ import annotations
 
 import csv
-import shutil
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from kit.synthetic import answer_cell, synthetic_course, test_cell
+from nbformat.v4 import new_markdown_cell, new_notebook
 
 from servicecourse import grading
 from servicecourse.build import leaks
 from servicecourse.grading import hints, reports
-from servicecourse.paths import GradingCourse, Module, repo_root
+from servicecourse.paths import GradingCourse
 
 pytestmark = pytest.mark.slow
 
@@ -24,47 +24,24 @@ NAME, LESSON = "98_feedback", "01_days.ipynb"
 EXPECTED = 417  # a value no hint or sentence of the feedback may show
 
 
-def _meta(grade_id, *, solution=False, grade=False, points=0):
-    meta = {
-        "grade": grade,
-        "grade_id": grade_id,
-        "locked": grade,
-        "schema_version": 3,
-        "solution": solution,
-        "task": False,
-    }
-    if grade:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
 def source_notebook():
     return new_notebook(
         cells=[
             new_markdown_cell("# Days\n\nAfter this lesson you can count days."),
             new_markdown_cell("## Counting the days of a training"),
-            new_code_cell(
-                "### BEGIN SOLUTION\ndays = 416 + 1\n### END SOLUTION",
-                metadata=_meta("days", solution=True),
-            ),
-            new_code_cell(
-                'assert isinstance(days, int), "days should be a whole number"\n'
-                "### BEGIN HIDDEN TESTS\n"
-                f'assert days == {EXPECTED}, "count both the first and the last day"\n'
-                "### END HIDDEN TESTS",
-                metadata=_meta("test_days", grade=True, points=2),
+            answer_cell("days", "days = 416 + 1"),
+            test_cell(
+                "test_days",
+                'assert isinstance(days, int), "days should be a whole number"',
+                f'assert days == {EXPECTED}, "count both the first and the last day"',
             ),
             new_markdown_cell("## The longest training"),
-            new_code_cell(
-                '### BEGIN SOLUTION\nlongest = "07_wellbeing"\n### END SOLUTION',
-                metadata=_meta("longest", solution=True),
-            ),
-            new_code_cell(
-                'assert isinstance(longest, str), "longest should be a module name"\n'
-                "### BEGIN HIDDEN TESTS\n"
-                'assert longest == "07_wellbeing", "compare durations, not start dates"\n'
-                "### END HIDDEN TESTS",
-                metadata=_meta("test_longest", grade=True, points=1),
+            answer_cell("longest", 'longest = "07_wellbeing"'),
+            test_cell(
+                "test_longest",
+                'assert isinstance(longest, str), "longest should be a module name"',
+                'assert longest == "07_wellbeing", "compare durations, not start dates"',
+                points=1,
             ),
         ],
         metadata={
@@ -76,14 +53,8 @@ def source_notebook():
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("feedback")
-    modules = root / "modules"
-    (modules / NAME).mkdir(parents=True)
-    nbformat.write(source_notebook(), modules / NAME / LESSON)
-    course = root / "course"
-    course.mkdir()
-    shutil.copy(repo_root() / "autograde" / "nbgrader_config.py", course / "nbgrader_config.py")
-    (course / "source").symlink_to(modules)
-    module = Module(modules / NAME)
+    course, module = synthetic_course(root, NAME, LESSON, source_notebook())
+    modules = module.path.parent
     grading.release([module], course)
     folders = GradingCourse(course)
     reference = nbformat.read(modules / NAME / LESSON, as_version=4)

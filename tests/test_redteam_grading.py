@@ -7,16 +7,16 @@ worked against nbgrader's own way of running tests in the learner's kernel.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
+from kit.synthetic import answer_cell, synthetic_course, test_cell
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from servicecourse import grading
 from servicecourse.grading import pipeline, sandbox
-from servicecourse.paths import GradingCourse, GradingLimits, Module, repo_root
+from servicecourse.paths import GradingCourse, GradingLimits, repo_root
 
 pytestmark = [
     pytest.mark.slow,
@@ -32,32 +32,6 @@ LIMITS = GradingLimits(
 )
 
 
-def _meta(grade_id, *, solution=False, grade=False, points=0, locked=False):
-    meta = {
-        "grade": grade,
-        "grade_id": grade_id,
-        "locked": locked,
-        "schema_version": 3,
-        "solution": solution,
-        "task": False,
-    }
-    if grade:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
-def _answer(grade_id, code):
-    return new_code_cell(
-        f"### BEGIN SOLUTION\n{code}\n### END SOLUTION",
-        metadata=_meta(grade_id, solution=True),
-    )
-
-
-def _test(grade_id, visible, hidden, points=2):
-    source = f"{visible}\n### BEGIN HIDDEN TESTS\n{hidden}\n### END HIDDEN TESTS"
-    return new_code_cell(source, metadata=_meta(grade_id, grade=True, points=points, locked=True))
-
-
 def source_notebook():
     return new_notebook(
         cells=[
@@ -67,32 +41,32 @@ def source_notebook():
                 # The tests run this again in their own kernel: it too must be sandboxed.
                 f"\nin_sandbox = not os.path.exists({str(repo_root() / 'autograde')!r})"
             ),
-            _answer("total", "total = 42"),
-            _test(
+            answer_cell("total", "total = 42"),
+            test_cell(
                 "test_total",
                 'assert isinstance(total, int), "total should be a whole number"',
                 "assert total == 42, 'count again'",
             ),
-            _answer(
+            answer_cell(
                 "route",
                 "def route(change):\n"
                 "    return 'cab' if change['impact'] == 'wide' else 'change manager'",
             ),
-            _test(
+            test_cell(
                 "test_route",
                 'assert callable(route), "route should be a function"',
                 "assert route({'impact': 'wide'}) == 'cab'\n"
                 "assert route({'impact': 'low'}) == 'change manager'",
             ),
-            _answer("table", "table = pd.DataFrame({'x': [1, 2]})"),
-            _test(
+            answer_cell("table", "table = pd.DataFrame({'x': [1, 2]})"),
+            test_cell(
                 "test_table",
                 'assert isinstance(table, pd.DataFrame), "table should be a DataFrame"',
                 "assert table['x'].sum() == 3\nassert list(table.columns) == ['x']\n"
                 "assert in_sandbox",
             ),
-            _answer("share", "share = rates['a']"),
-            _test(
+            answer_cell("share", "share = rates['a']"),
+            test_cell(
                 "test_share",
                 'assert isinstance(share, float), "share should be a number"',
                 "assert abs(share - rates.max()) < 1e-9",
@@ -241,14 +215,7 @@ STOPPED_ATTACKS = {
 def attacked(tmp_path_factory):
     """One class: the reference, the blank release, and every attack, graded once."""
     root = tmp_path_factory.mktemp("redteam")
-    modules = root / "modules"
-    (modules / NAME).mkdir(parents=True)
-    nbformat.write(source_notebook(), modules / NAME / LESSON)
-    course = root / "course"
-    course.mkdir()
-    shutil.copy(repo_root() / "autograde" / "nbgrader_config.py", course / "nbgrader_config.py")
-    (course / "source").symlink_to(modules)
-    module = Module(modules / NAME)
+    course, module = synthetic_course(root, NAME, LESSON, source_notebook())
     grading.release([module], course)
     submissions = {
         "reference": _answered(course),
