@@ -253,3 +253,10 @@ def test_a_dht22_text_log_with_labels_crlf_and_a_power_cut_is_read_without_losin
     assert readings.temp_c.iloc[3] == 21.3 and readings.rh_pct.iloc[3] == 35.3
     assert quality["restarts"] == 1 and quality["unplaceable_lines"] == 0
     assert quality["skipped_lines"] == 1
+
+
+def test_the_static_threshold_is_measured_beside_the_default():
+    """The lesson compares the default with the plainest rule; both scores are NAB's."""
+    scores = nab.compare()
+    assert scores["static"]["score"] == pytest.approx(86.2, abs=0.1)
+    assert scores["default"]["score"] > scores["static"]["score"] > scores["zscore"]["score"]

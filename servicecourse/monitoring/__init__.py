@@ -40,7 +40,7 @@ from .incidents import correlate, priority
 from .labels import check_labels, load_labels
 from .log_format import FLAGS, LogFormatError
 from .nab import compare as nab_compare
-from .nab import default_detector, load_nab, nab_readings, zscore_detector
+from .nab import default_detector, load_nab, nab_readings, static_detector, zscore_detector
 from .nab_scoring import nab_score
 from .pipeline import Result, run
 from .rules import detect
@@ -73,5 +73,6 @@ __all__ = [
     "read_log",
     "readings_frame",
     "run",
+    "static_detector",
     "zscore_detector",
 ]

@@ -92,6 +92,15 @@ def zscore_detector(frame: pd.DataFrame, window: str = "24h", z: float = 3.0, su
     return series.index[starts]
 
 
+def static_detector(frame: pd.DataFrame, low: float = 60.0, high: float = 80.0, sustain: int = 2):
+    """The plainest baseline: an alert when the value leaves [``low``, ``high``] (°F on NAB)
+    for ``sustain`` consecutive rows; returns the time of the first alert of each episode."""
+    series = _series(frame)
+    values = series.to_numpy()
+    starts, _ = episodes(sustained((values < low) | (values > high), sustain - 1))
+    return series.index[starts]
+
+
 def default_detector(frame: pd.DataFrame, config: MonitoringConfig = DEFAULT_CONFIG):
     """The engine's recommended default (its learned rules) on a NAB series; returns the
     start time of each incident (the first alert of each episode), as naive times."""
@@ -102,9 +111,11 @@ def default_detector(frame: pd.DataFrame, config: MonitoringConfig = DEFAULT_CON
 
 
 def compare(profile: str = "standard") -> dict:
-    """NAB scores of the default configuration and the z-score baseline on the NAB file."""
+    """NAB scores of the default configuration, the z-score baseline and a static 60/80 °F
+    threshold on the NAB file."""
     frame, windows = load_nab()
     times = pd.DatetimeIndex(frame["timestamp"])
     default = nab_score(times, default_detector(frame), windows, profile)
     zscore = nab_score(times, zscore_detector(frame), windows, profile)
-    return {"default": default, "zscore": zscore}
+    static = nab_score(times, static_detector(frame), windows, profile)
+    return {"default": default, "zscore": zscore, "static": static}
