@@ -260,3 +260,30 @@ def test_the_static_threshold_is_measured_beside_the_default():
     scores = nab.compare()
     assert scores["static"]["score"] == pytest.approx(86.2, abs=0.1)
     assert scores["default"]["score"] > scores["static"]["score"] > scores["zscore"]["score"]
+
+
+# --- A log of any length: chunks give what one run gives --------------------------------------
+def test_a_log_read_in_chunks_gives_the_events_and_incidents_of_one_run():
+    from servicecourse.monitoring import stream
+
+    full = monitoring.run(monitoring.load_log())
+    columns = ["time", "end", "rule", "metric", "severity", "message"]
+    # 20,000 lines a chunk: chunk ends fall inside incidents and between a BOOT and its NTP.
+    chunked = stream.run_file(dataset_path("yun_server_room_2016"), chunk_lines=20_000)
+    assert chunked.chunks > 5
+    got, want = chunked.events.reset_index(drop=True), full.events.reset_index(drop=True)
+    assert got[columns].equals(want[columns])
+    assert np.allclose(got["value"], want["value"], equal_nan=True)
+    assert chunked.incidents[["start", "priority"]].equals(full.incidents[["start", "priority"]])
+    assert chunked.minutes == len(full.index)
+
+
+def test_a_chunked_run_refuses_what_it_cannot_read(tmp_path):
+    from servicecourse.monitoring import stream
+
+    with pytest.raises(MonitoringInputError, match="no file"):
+        stream.run_file(tmp_path / "missing.log")
+    empty = tmp_path / "empty.log"
+    empty.write_text("# nothing\n")
+    with pytest.raises(MonitoringInputError):
+        stream.run_file(empty)

@@ -19,7 +19,8 @@ This module only re-exports the public names. Where things are, in the order the
   helpers of ``arrays`` (runs, latches, windows) and ``clock`` (local time ↔ UTC), with
   ``checks`` on the readings and ``events`` for the events table;
 - ``incidents``: events correlated into incidents with a priority;
-- ``pipeline``: ``run``; ``labels``: the ground truth;
+- ``pipeline``: ``run``; ``stream``: ``run_file``, the same on a log of any length, in
+  chunks; ``labels``: the ground truth;
 - ``nab_scoring``: NAB's score; ``nab``: the NAB data set and detectors on it.
 """
 
@@ -44,6 +45,7 @@ from .nab import default_detector, load_nab, nab_readings, static_detector, zsco
 from .nab_scoring import nab_score
 from .pipeline import Result, run
 from .rules import detect
+from .stream import StreamResult, run_file
 from .yun_log import clean, load_log, read_log
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "MonitoringConfig",
     "MonitoringInputError",
     "Result",
+    "StreamResult",
     "check_labels",
     "check_readings",
     "clean",
@@ -73,6 +76,7 @@ __all__ = [
     "read_log",
     "readings_frame",
     "run",
+    "run_file",
     "static_detector",
     "zscore_detector",
 ]
