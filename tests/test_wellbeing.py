@@ -400,3 +400,19 @@ def test_the_desk_works_two_shifts_with_nights_on_call(shifts):
     for row in call_outs.itertuples():
         night = on_call[(on_call["start"] <= row.start) & (on_call["end"] > row.start)]
         assert list(night["agent"]) == [row.agent]
+
+
+def test_the_plan_covers_the_catalogued_support_hours(shifts):
+    """Module 03's service catalogue and this plan describe the same desk."""
+    catalogue = datasets.load("kallavesi_service_catalogue").set_index("service_id")
+    hours = catalogue.loc["support", "service_hours"]
+    assert hours == "Mon-Fri 7-23, Sat-Sun 10-18; nights on call for P1"
+    planned = measures.planned_shifts(shifts)
+    for day, rows in planned.groupby(planned["start"].dt.normalize()):
+        opens, closes = (7, 23) if day.day_of_week < 5 else (10, 18)
+        for hour in range(opens, closes):
+            moment = day + pd.Timedelta(hours=hour, minutes=30)
+            assert ((rows["start"] <= moment) & (rows["end"] > moment)).any(), moment
+        assert rows["start"].min().hour >= opens and rows["end"].max().hour <= closes
+    on_call = shifts[shifts["kind"] == "on call"]
+    assert len(on_call) == planned["start"].dt.normalize().nunique() == 28

@@ -181,8 +181,8 @@ _DRAFT_CHANGES = (
     ("A11", "day", "2017-11-28 07:00"),  # ... exactly 11 h: allowed
     ("A24", "evening", "2017-11-24 15:00"),  # Friday evening ...
     ("A24", "day", "2017-11-25 10:00"),  # ... weekend day at 10:00: exactly 11 h
-    ("A19", "evening", "2017-12-01 15:00"),
-    ("A19", "day", "2017-12-02 09:00"),  # weekend day started early: 10 h
+    ("A19", "evening", "2017-11-30 15:00"),
+    ("A19", "day", "2017-12-01 09:00"),  # 10 h
 )
 # Call-outs that every plan of this kind meets: one across midnight, one after 06:00.
 _FIXED_CALL_OUTS = (
