@@ -168,6 +168,19 @@ def test_the_plan_runs_only_what_a_test_reads():
     assert later.from_learner == []
 
 
+def test_a_test_that_normalises_an_answer_still_gets_the_learners():
+    nb = _notebook(
+        _cell('answer_kind = "B "', "answer_kind", solution=True),
+        _cell(
+            "answer_kind = str(answer_kind).strip().lower()\nassert answer_kind == 'b', 'hint'",
+            "test_answer_kind",
+            grade=True,
+        ),
+    )
+    needs = HiddenTestPlan(nb, nb).needs("test_answer_kind", nb.cells[1].source)
+    assert needs.from_learner == ["answer_kind"]
+
+
 @pytest.mark.parametrize("module", [m for m in all_modules() if m.lessons], ids=lambda m: m.name)
 def test_every_test_of_the_course_gets_its_answers_from_solution_cells(module):
     """No test reads a learner's name that no solution cell defines (it would be a NameError)."""

@@ -142,6 +142,25 @@ def used_names(tree: ast.AST | None) -> set[str]:
     return _free(tree) - _BUILTINS
 
 
+def read_before_bound(tree: ast.AST | None) -> set[str]:
+    """Names a cell reads before it binds them, statement by statement: a test that
+    normalises an answer (``answer = answer.strip().lower()``) still needs the learner's."""
+    if tree is None:
+        return set()
+    body = tree.body if isinstance(tree, ast.Module) else [tree]
+    needed: set[str] = set()
+    bound: set[str] = set()
+    for statement in body:
+        if isinstance(statement, ast.Assign | ast.AnnAssign) and statement.value is not None:
+            needed |= used_names(statement.value) - bound  # the value is read first
+        elif isinstance(statement, ast.AugAssign):
+            needed |= (used_names(statement.value) | bound_names(statement.target)) - bound
+        else:  # loops, with, defs: what they bind, they bind before reading it
+            needed |= used_names(statement) - bound - bound_names(statement)
+        bound |= bound_names(statement)
+    return needed
+
+
 def _free(node: ast.AST) -> set[str]:
     if isinstance(node, ast.Name):
         return {node.id} if isinstance(node.ctx, ast.Load) else set()
@@ -258,7 +277,7 @@ class HiddenTestPlan:
         chosen: dict[tuple[int, int, int], _Statement] = {}
         from_learner: set[str] = set()
         seen: set = set()
-        stack = [(name, before) for name in sorted(used_names(tree) - bound_names(tree))]
+        stack = [(name, before) for name in sorted(read_before_bound(tree))]
         while stack:
             name, limit = stack.pop()
             if (name, limit) in seen:
