@@ -69,6 +69,19 @@ def test_primer_tickets_match_the_january_2017_contacts(tickets):
     assert tickets["agent"].nunique() == 25, "the 25-agent desk"
 
 
+def test_calls_and_chats_come_in_the_catalogued_staffed_hours(tickets):
+    """Module 03's catalogue: the desk is staffed Mon-Fri 7-23 and Sat-Sun 10-18."""
+    catalogue = datasets.load("kallavesi_service_catalogue").set_index("service_id")
+    assert catalogue.loc["support", "service_hours"].startswith("Mon-Fri 7-23, Sat-Sun 10-18")
+    live = tickets[tickets["channel"].isin(["phone", "chat"])]
+    hour = live["opened_at"].dt.hour
+    weekend = live["opened_at"].dt.day_of_week >= 5
+    assert hour[~weekend].between(7, 22).all()
+    assert hour[weekend].between(10, 17).all()
+    night = tickets[(tickets["opened_at"].dt.hour < 7) | (tickets["opened_at"].dt.hour >= 23)]
+    assert len(night) > 0 and set(night["channel"]) <= {"email", "portal"}
+
+
 def test_team_climate_has_the_desk_teams_of_module_07(climate):
     kpis = datasets.load("kallavesi_desk_team_kpis")
     teams_2017 = kpis.groupby("team")["agents"].first().to_dict()

@@ -69,16 +69,20 @@ def kallavesi_primer_tickets(seed: int) -> pd.DataFrame:
             weekend = date.day_of_week >= 5
             lam = level * _PRIMER_WEEKDAY[date.day_of_week]
             if weekend and channel in ("phone", "chat"):
-                lam *= 0.5  # only the on-call line and no chat at weekends
+                lam *= 0.5  # the small weekend shift
             for _ in range(rng.poisson(lam)):
-                if weekend:
-                    minute = rng.integers(8 * 60, 20 * 60)
+                # Staffed hours as in the service catalogue: Mon-Fri 7-23, Sat-Sun 10-18; at night
+                # only an engineer is on call for P1, so calls and chats come in staffed hours and
+                # only e-mails and portal tickets also arrive at night.
+                if channel in ("email", "portal") and rng.random() < 0.12:
+                    minute = rng.integers(0, 24 * 60)
+                elif weekend:
+                    minute = rng.integers(10 * 60, 18 * 60)
+                elif rng.random() < 0.1:
+                    minute = rng.integers(15 * 60, 23 * 60)  # the evening shift
                 else:
-                    # Office hours peak in the morning; e-mail and portal also arrive at night.
-                    if channel in ("email", "portal") and rng.random() < 0.12:
-                        minute = rng.integers(0, 24 * 60)
-                    else:
-                        minute = int(np.clip(rng.normal(11.5 * 60, 2.6 * 60), 7 * 60, 21 * 60 - 1))
+                    # Office hours peak in the morning.
+                    minute = int(np.clip(rng.normal(11.5 * 60, 2.6 * 60), 7 * 60, 23 * 60 - 1))
                 opened = date + pd.Timedelta(minutes=int(minute))
                 kind = "incident" if rng.random() < 0.42 else "request"
                 if kind == "incident":
