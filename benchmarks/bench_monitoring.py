@@ -245,9 +245,8 @@ def default_protocol(readings, labels, config, frame, windows) -> None:
 
     1. Tune on the simulated Yún year only: F1 of the whole pipeline against its labels, for
        every (k, minimum days of history) of GRID.
-    2. Choose the setting whose worst F1 over itself and its grid neighbours is highest (the
-       middle of a plateau, not a peak at an edge: a constant one step from a cliff is fragile);
-       ties go to the wider plateau.
+    2. Keep the settings inside the plateau of best F1 (each grid neighbour reaches it too),
+       and of those choose the most sensitive: the lowest k, then the least history.
     3. Only then look at NAB's real series, which nobody tuned on, and print both.
     """
     ks, mins = GRID["baseline_k"], GRID["baseline_min_days"]
@@ -263,20 +262,38 @@ def default_protocol(readings, labels, config, frame, windows) -> None:
     for k in ks:
         print(f"  k={k:g} " + " ".join(f"{f1[k, m]:5.2f}" for m in mins))
 
-    def worst_around(k, m, reach=1):
+    best = max(f1.values())
+
+    def on_plateau(k, m) -> bool:
+        """The setting and every grid neighbour (one step each way) reach the best F1: a
+        constant one step from a cliff is fragile."""
         i, j = ks.index(k), mins.index(m)
         near = [
             (ks[a], mins[b])
-            for a in range(max(i - reach, 0), min(i + reach + 1, len(ks)))
-            for b in range(max(j - reach, 0), min(j + reach + 1, len(mins)))
+            for a in range(max(i - 1, 0), min(i + 2, len(ks)))
+            for b in range(max(j - 1, 0), min(j + 2, len(mins)))
         ]
-        return min(f1[n] for n in near)
+        inside = 0 < i < len(ks) - 1  # an edge of the grid says nothing about what lies beyond
+        return inside and all(f1[n] >= best - 0.01 for n in near)
 
-    # Ties go to the wider plateau (two steps around), then to the higher F1.
-    chosen = max(f1, key=lambda key: (worst_around(*key), worst_around(*key, 2), f1[key]))
+    plateau = [key for key in f1 if on_plateau(*key)]
+    # The most sensitive setting on the plateau (lowest k, least history needed): a simulated
+    # log with large anomalies cannot tell k = 6 from k = 9, but a real series with subtle ones
+    # can, and a learned baseline is silent until it has its days of history.
+    chosen = min(plateau, key=lambda key: (key[0], key[1])) if plateau else max(f1, key=f1.get)
+
+    def worst_around(k, m):
+        i, j = ks.index(k), mins.index(m)
+        return min(
+            f1[ks[a], mins[b]]
+            for a in range(max(i - 1, 0), min(i + 2, len(ks)))
+            for b in range(max(j - 1, 0), min(j + 2, len(mins)))
+        )
+
     current = (config.baseline_k, config.baseline_min_days)
     print(
-        f"protocol step 2, the most robust setting: k={chosen[0]:g}, min days {chosen[1]} "
+        f"protocol step 2, the most sensitive setting inside the plateau: k={chosen[0]:g}, "
+        f"min days {chosen[1]} "
         f"(F1 {f1[chosen]:.2f}, worst neighbour {worst_around(*chosen):.2f}); the default is "
         f"k={current[0]:g}, min days {current[1]} (worst neighbour "
         f"{worst_around(*current) if current in f1 else float('nan'):.2f})"
