@@ -67,7 +67,7 @@ def graded(tmp_path_factory):
     broken = folders.folder("submitted", "p1000003", NAME)
     broken.mkdir(parents=True)
     (broken / LESSON).write_text('{"cells": [ not JSON')
-    result = grading.grade_a_class([module], course, workers=1, progress=False, log=lambda *_: None)
+    result = grading.grade_a_class([module], course, workers=2, progress=False, log=lambda *_: None)
     return course, module, result
 
 

@@ -174,9 +174,11 @@ def build_instructor(log=print) -> Path:
     return base
 
 
-def build_class_edition(solved: list[Module], log=print) -> Path:
+def build_class_edition(solved: list[Module], log=print, run: bool = True) -> Path:
     """The book for one class after a deadline: the SOLVED modules' pages show solutions (never
-    hidden tests), every other page is the public one. Into _build/class/, never published."""
+    hidden tests), every other page is the public one. Into _build/class/, never published.
+
+    Without RUN, only its sources are written (``_build/class/src``; tests read the pages)."""
     from ..grading import solutions
 
     project = layout()
@@ -189,7 +191,9 @@ def build_class_edition(solved: list[Module], log=print) -> Path:
         return strip_for_learners(executed(module, notebook, log), config)
 
     banner = CLASS_BANNER.format(modules=", ".join(sorted(solved_names)))
-    base = _private_edition(project.class_html, "Class edition", banner, page, log)
+    base = _private_edition(project.class_html, "Class edition", banner, page, log, run)
+    if not run:
+        return base
     hidden = leaks.find_in_tree(base, leaks.secret_lines(project.all_modules(), leaks.HIDDEN_TESTS))
     if hidden:
         raise BookBuildError("hidden tests reached the class edition:\n" + leaks.describe(hidden))
@@ -197,9 +201,10 @@ def build_class_edition(solved: list[Module], log=print) -> Path:
     return base
 
 
-def _private_edition(where: Path, title: str, banner: str, page, log=print) -> Path:
+def _private_edition(where: Path, title: str, banner: str, page, log=print, run=True) -> Path:
     """A book with PAGE(module, notebook) as each lesson, built from a private copy of the
-    sources under WHERE (inside _build/, which the public build excludes)."""
+    sources under WHERE (inside _build/, which the public build excludes). Without RUN, the
+    copy of the sources only (returned)."""
     project = layout()
     base = CourseLayout(where)
     source = CourseLayout(base.root / "src")
@@ -220,5 +225,7 @@ def _private_edition(where: Path, title: str, banner: str, page, log=print) -> P
             target = page_path(source.pages, module, notebook)
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(page(module, notebook), target)
+    if not run:
+        return source.root
     _run_jupyter_book(source.root, force=True, output=base.root)
     return base.html
