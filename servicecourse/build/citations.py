@@ -42,7 +42,11 @@ def _bibliography(path: Path, mtime: float) -> dict[str, tuple[str, str]]:
 
 
 def bibliography(path: Path | None = None) -> dict[str, tuple[str, str]]:
+    """The book's bibliography by key; empty where there is none (a course folder elsewhere
+    than the project), and then a citation is written out as its key."""
     path = path or layout().book_dir / "references.bib"
+    if not path.is_file():
+        return {}
     return _bibliography(path, path.stat().st_mtime)
 
 
