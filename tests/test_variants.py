@@ -8,11 +8,12 @@ plain text that gives no expected value away, and every autograded cell has vari
 from __future__ import annotations
 
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pytest
-from notebooks import lesson_id, lessons
+from notebooks import graded_modules, lessons
 
 from servicecourse.grading import hints, variants
 from servicecourse.paths import CourseError
@@ -20,11 +21,14 @@ from servicecourse.paths import CourseError
 LESSONS = lessons()
 
 
-@pytest.mark.parametrize("item", LESSONS, ids=lesson_id)
-def test_variants_tell_right_from_wrong(item):
-    _, notebook = item
-    report = variants.run_variants(notebook)
-    assert report.ok, variants.describe(report)
+@pytest.mark.parametrize("module", graded_modules(), ids=lambda m: m.name)
+def test_variants_tell_right_from_wrong(module):
+    """A module's notebooks two at a time (one kernel each), every variant of each."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = list(pool.map(variants.run_variants, module.lessons))
+    bad = [variants.describe(report) for report in reports if not report.ok]
+    assert not bad, "\n".join(bad)
+    assert sum(len(report.outcomes) for report in reports) >= 3, "the module has variants"
 
 
 def test_a_variant_file_names_only_answer_cells(tmp_path):

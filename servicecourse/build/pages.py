@@ -8,7 +8,9 @@ notebook that fails to execute fails the build (Jupyter Book 1 itself would exit
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -20,6 +22,8 @@ from ..grading import load_config
 from ..paths import DEFAULTS, Module, layout
 from . import BookBuildError
 from .files import digest, files, write_if_changed
+
+EXECUTE_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 # The first cell the book build runs in every kernel, removed again before the page is written.
 _SETUP_CELL = "from servicecourse import plotting as _p\n_p.use_book_renderer()\ndel _p"
@@ -95,12 +99,16 @@ def generate_pages(modules: list[Module] | None = None, log=print) -> list[Path]
     project = layout()
     config = load_config()
     written = []
-    for module in modules or project.all_modules():
-        for notebook in module.lessons:
-            page = strip_for_learners(executed(module, notebook, log), config)
-            target = page_path(project.pages, module, notebook)
-            write_if_changed(target, nbformat.writes(page) + "\n")
-            written.append(target)
+    lessons = [(m, nb) for m in modules or project.all_modules() for nb in m.lessons]
+    # Each notebook runs in a kernel of its own: run as many at once as there are cores.
+    with ThreadPoolExecutor(max_workers=EXECUTE_WORKERS) as pool:
+        runs = [pool.submit(executed, module, notebook, log) for module, notebook in lessons]
+        done = [run.result() for run in runs]
+    for (module, notebook), nb in zip(lessons, done, strict=True):
+        page = strip_for_learners(nb, config)
+        target = page_path(project.pages, module, notebook)
+        write_if_changed(target, nbformat.writes(page) + "\n")
+        written.append(target)
     for stale in set(project.pages.rglob("*.ipynb")) - set(written):
         stale.unlink()
         log(f"removed stale page {stale.relative_to(project.root)}")
