@@ -251,9 +251,7 @@ def test_classroom_voila_preheats_culls_and_caps_its_kernels():
         pool_sizes={"01_intro__desk_contacts_explorer.ipynb": 25},
     )
     assert "--VoilaConfiguration.preheat_kernel=True" in command
-    assert (
-        "--CappedKernelManager.pool_sizes=01_intro__desk_contacts_explorer.ipynb=25" in command
-    )
+    assert "--CappedKernelManager.pool_sizes=01_intro__desk_contacts_explorer.ipynb=25" in command
     assert "--VoilaConfiguration.extension_denylist=jupyterlab-plotly" in command
     assert f"--VoilaConfiguration.default_pool_size={DEFAULTS.dashboards_pool_size}" in command
     assert DEFAULTS.dashboards_pool_size >= 1
@@ -292,8 +290,9 @@ def test_the_classroom_serves_plotlys_widget_code_as_a_preloaded_static_file(tmp
     url = voila_kernel.plotly_widget_url("")
     assert f'<script type="module" async src="{{{{ resources.base_url }}}}{url}">' in index
     spec = json.loads(
-        (staging.template_root(tmp_path / "classroom") / "kernels" / "python3" / "kernel.json")
-        .read_text()
+        (
+            staging.template_root(tmp_path / "classroom") / "kernels" / "python3" / "kernel.json"
+        ).read_text()
     )
     assert spec["argv"][0] == sys.executable
     assert f"--IPKernelApp.extensions={voila_kernel.__name__}" in spec["argv"]

@@ -36,9 +36,7 @@ export default widget.default;
 
 def plotly_widget_url(base_url: str = "/") -> str:
     """Where Voila serves plotly's widget code; the version makes browsers cache it for good."""
-    return (
-        f"{base_url}voila/templates/{TEMPLATE_NAME}/static/{PLOTLY_WIDGET}?v={version('plotly')}"
-    )
+    return f"{base_url}voila/templates/{TEMPLATE_NAME}/static/{PLOTLY_WIDGET}?v={version('plotly')}"
 
 
 def use_static_widget_code(basewidget) -> None:

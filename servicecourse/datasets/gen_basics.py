@@ -274,7 +274,8 @@ _CATALOGUE = [
         "",
         "live",
         "Service desk on phone, e-mail, portal and chat in two shifts: days 7-15, evenings 15-23 "
-        "with a few agents, weekends 10-18; at night a service desk agent on call for P1 incidents. "
+        "with a few agents, weekends 10-18; at night a service desk agent on call for P1 "
+        "incidents. "
         "Walk-in help at five service points.",
     ),
     (

@@ -264,5 +264,3 @@ async def a_class(
         return await learner(base_url, dashboard_paths[i % len(dashboard_paths)], moves, timeout)
 
     return list(await asyncio.gather(*(one(i) for i in range(sessions))))
-
-
