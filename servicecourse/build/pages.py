@@ -22,6 +22,7 @@ from ..grading import load_config
 from ..paths import DEFAULTS, Module, layout
 from . import BookBuildError
 from .files import digest, files, write_if_changed
+from .kernels import PrivateSocketKernelManager
 
 EXECUTE_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
@@ -49,6 +50,7 @@ def execute(notebook: Path) -> nbformat.NotebookNode:
         timeout=DEFAULTS.book_execute_seconds,
         kernel_name="python3",
         resources={"metadata": {"path": str(notebook.parent)}},
+        kernel_manager_class=PrivateSocketKernelManager,
     )
     try:
         client.execute()

@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from ..build.kernels import PrivateSocketKernelManager
 from ..paths import CourseError
 from . import hints
 
@@ -207,6 +208,7 @@ def run_variants(notebook: Path, timeout: int = 120) -> Report:
         kernel_name="python3",
         resources={"metadata": {"path": str(notebook.parent)}},
         allow_errors=False,
+        kernel_manager_class=PrivateSocketKernelManager,
     )
 
     def run(source: str, index: int):
