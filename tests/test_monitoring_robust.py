@@ -57,6 +57,7 @@ values = st.one_of(
 
 
 @SETTINGS
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # NaN sums would hide alarms silently
 @given(
     temps=st.lists(values, min_size=1, max_size=600),
     step=st.sampled_from(["30s", "1min", "5min", "1h"]),
@@ -75,6 +76,20 @@ def test_run_on_any_readings_returns_or_says_why(temps, step, humidity):
         assert str(error)
         return
     assert set(result.incidents.columns) >= {"start", "priority"}
+    finite = frame["temp_c"].dropna()
+    assert finite.between(-90, 150).all(), "an impossible reading was accepted as data"
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, 3e38, -999.0, 200.0])
+def test_a_reading_no_sensor_can_make_is_refused_with_where_it_is(bad):
+    frame = _readings(600, seed=1)
+    frame.iloc[100, frame.columns.get_loc("temp_c")] = bad
+    with pytest.raises(
+        MonitoringInputError, match=r"no sensor can read .* row 100.*set them to NaN"
+    ):
+        monitoring.run(frame)
+    frame.iloc[100, frame.columns.get_loc("temp_c")] = np.nan  # the documented fix works
+    monitoring.run(frame)
 
 
 corruptions = st.sampled_from(

@@ -15,6 +15,14 @@ import pandas as pd
 from .config import TIMEZONE, MonitoringInputError, parse_duration
 
 
+PLAUSIBLE_TEMP_C = (-90.0, 150.0)
+"""Wider than any room sensor's range (the DHT22 reads -40–80 °C): a value outside it is a
+fault, a sentinel or a wrong unit, and the rules would turn it into a false alarm, or, with an
+infinity, into NaN sums that hide real ones."""
+
+PLAUSIBLE_RH_PCT = (0.0, 100.0)
+
+
 def check_readings(readings) -> None:
     """Raise ``MonitoringInputError`` naming what is wrong with ``readings``."""
     if not isinstance(readings, pd.DataFrame):
@@ -33,6 +41,22 @@ def check_readings(readings) -> None:
             raise MonitoringInputError(
                 f"column {column!r} is {readings[column].dtype}, not numbers; convert it with "
                 "pd.to_numeric (check the decimal separator)"
+            )
+    for column, (low, high), unit in (
+        ("temp_c", PLAUSIBLE_TEMP_C, "°C"),
+        ("rh_pct", PLAUSIBLE_RH_PCT, "%RH"),
+    ):
+        if column not in readings:
+            continue
+        values = readings[column].to_numpy(dtype=float)
+        wrong = ~np.isnan(values) & ((values < low) | (values > high))
+        if wrong.any():
+            first = int(np.argmax(wrong))
+            raise MonitoringInputError(
+                f"column {column!r} has {int(wrong.sum())} value(s) no sensor can read "
+                f"(outside {low:g}–{high:g} {unit}, e.g. {values[first]:g} at row {first}, "
+                f"{readings.index[first]}); if they are faults or sentinels, set them to NaN "
+                "(missing); if the unit is wrong, convert it (°F to °C: (F - 32) / 1.8)"
             )
     check_index(readings.index)
     if len(readings) > 2:
