@@ -204,7 +204,7 @@ def plan_class(
             if not folder.is_dir():
                 plan.settled.append(Outcome(module.name, student, False, "no submission"))
                 continue
-            _register_student(api, student, names.get(student, {}).get("full_name", ""))
+            _register_student(api, student, names.get(student, {}))
             notes = intake.prepare_submission(release_dir, folder)
             digest = submission_digest(folder)
             if not any(folder.glob("*.ipynb")):
@@ -288,10 +288,14 @@ def grade_class(
     return ClassRun(outcomes, workers, time.monotonic() - started)
 
 
-def _register_student(api, student: str, full_name: str) -> None:
-    """Every learner who sent something is in the gradebook, graded or not, with their name."""
+def _register_student(api, student: str, known: dict) -> None:
+    """Every learner who sent something is in the gradebook, graded or not, with their name
+    (and e-mail address, for learners who came by the course hub) from ``students.csv``."""
+    full_name = known.get("full_name", "")
     first, _, last = full_name.partition(" ")
     names = {"first_name": first, "last_name": last} if full_name else {}
+    if known.get("email"):
+        names["email"] = known["email"]
     with api.gradebook as gb:
         gb.update_or_create_student(student, **names)
 

@@ -23,6 +23,7 @@ from ..paths import CourseError, GradingCourse
 from . import course as nbg
 from . import hints
 from .intake import known_students, student_id_for
+from .intake.students import students_by_email
 from .pipeline import ClassRun
 
 # The worksheet we write when the instructor gives none: English column names, which Moodle's
@@ -66,6 +67,17 @@ WORKSHEET_GRADE = {"en": "Grade", "sv": "Betyg", "fi": "Arviointi"}
 WORKSHEET_MAX_GRADE = {"en": ("Maximum Grade", "Maximum grade"), "sv": ("Maxbetyg",)}
 WORKSHEET_FEEDBACK = {"en": "Feedback comments", "sv": "Återkopplingskommentarer"}
 WORKSHEET_PARTICIPANT = {"en": "Participant ", "sv": "Deltagare"}
+# Learners who came by the course hub have ids made from their e-mail address (LTI sends no
+# participant number; see servicecourse.hub.identity): their rows are found by the e-mail
+# column, which the worksheet has when the site shows e-mail as a user identity field (the
+# 'showuseridentity' setting, e-mail by default). Its header is get_string('email'): en
+# 'Email address' (lang/en/moodle.php), found also by its values in any language.
+WORKSHEET_EMAIL = {"en": "Email address"}
+SHOW_EMAIL_ADVICE = (
+    "add 'Email address' to Site administration > Users > Permissions > User policies > "
+    "Show user identity, then download the worksheet again"
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 # Moodle skips rows of the import whose grade is empty or negative ("grade has no value") and
 # passes the rest through unformat_float (mod/assign/feedback/offline/locallib.php), which
 # takes the decimal separator of the user's language: we write the separator the sheet uses.
@@ -117,6 +129,8 @@ class ModuleGrades:
     comments: dict[str, str] = field(default_factory=dict)
     # student -> why they could not be graded (their submission is kept as it was)
     not_graded: dict[str, str] = field(default_factory=dict)
+    # lower-cased e-mail address -> student id of learners who came by the hub (students.csv)
+    emails: dict[str, str] = field(default_factory=dict)
 
 
 def module_grades(module: str, course: Path, gradebook_url: str | None = None) -> ModuleGrades:
@@ -154,6 +168,7 @@ def module_grades(module: str, course: Path, gradebook_url: str | None = None) -
         pd.DataFrame(checks, columns=["student", "check", "score", "max_score"]),
     )
     grades.comments = learner_comments(grades, course)
+    grades.emails = students_by_email(course)
     return grades
 
 
@@ -337,11 +352,25 @@ def _constant_number(data: list[list[str]], column: int) -> float | None:
     return value if value is not None and value > 0 else None
 
 
+def _email_column(header: list[str], data: list[list[str]], before: int) -> int | None:
+    """The column (left of the grade) whose every filled value is one e-mail address."""
+    named = _header_column(header, WORKSHEET_EMAIL.values())
+    if named is not None and named < before:
+        return named
+    for column in range(before):
+        values = [row[column].strip() for row in data if column < len(row) and row[column].strip()]
+        if values and all(_EMAIL.match(v) for v in values):
+            return column
+    return None
+
+
 def fill_moodle_worksheet(grades: ModuleGrades, worksheet: Path, to: Path) -> WorksheetFill:
     """Moodle's own grading worksheet (downloaded by the instructor in their language) with our
     grade and feedback comment in the rows of the learners we graded, matched by participant
-    number; every other row, column and byte is kept. Display-only text before the grade column
-    (names, e-mail, status) that a spreadsheet would run as a formula gets a leading apostrophe."""
+    number (learners from a Moodle zip) or by e-mail address (learners who came by the hub,
+    see ``ModuleGrades.emails``); every other row, column and byte is kept. Display-only text
+    before the grade column (names, e-mail, status) that a spreadsheet would run as a formula
+    gets a leading apostrophe."""
     expect = (
         f"download it from the assignment in Moodle (View all submissions > Download grading "
         f"worksheet) and give it unchanged; it must be a comma-separated UTF-8 file whose "
@@ -405,11 +434,28 @@ def fill_moodle_worksheet(grades: ModuleGrades, worksheet: Path, to: Path) -> Wo
         if c < len(row)
     )
     by_student = {row.student: row for row in grades.students.itertuples()}
+    graded_here = set(by_student) | set(grades.not_graded)
+    by_email = {e: s for e, s in grades.emails.items() if s in graded_here}
+    email_column = _email_column(header, data, grade_column) if by_email else None
+    if by_email and email_column is None:
+        result.notes.append(
+            f"{len(by_email)} learner(s) from the course hub are matched by e-mail address, "
+            f"and {worksheet.name} has no e-mail column: {SHOW_EMAIL_ADVICE}"
+        )
     edits: dict[int, tuple[_Cell, str]] = {}
     in_sheet = set()
     for record in records:
         match = _IDENT.match(record[ident_column].value.strip())
         student = student_id_for(match["number"])
+        if email_column is not None and email_column < len(record):
+            hub_student = by_email.get(record[email_column].value.strip().lower())
+            if hub_student:
+                if student in graded_here:
+                    result.notes.append(
+                        f"{match.group(0)} was graded twice, as {student} (Moodle zip) and as "
+                        f"{hub_student} (course hub): the hub's grade is in the worksheet"
+                    )
+                student = hub_student
         in_sheet.add(student)
         for cell in record[:grade_column]:
             if cell is not record[ident_column] and safe_cell(cell.value) != cell.value:
