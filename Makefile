@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: course test deps chromium grading-tools grade release book instructor-book dashboards learn bench lint lock datasets clean
+.PHONY: course test deps chromium grading-tools grade release book instructor-book dashboards hub learn bench lint lock datasets clean
 
 course: deps
 	$(BIN)/servicecourse build
@@ -56,6 +56,11 @@ instructor-book: deps
 
 dashboards: deps
 	$(BIN)/servicecourse dashboards
+
+# The course hub on this server, as root until SIGTERM: make hub [ARGS="--port 8000 ..."]
+# (`servicecourse hub --help`; hub/systemd/ has the units for a service manager).
+hub: deps
+	$(BIN)/servicecourse hub $(ARGS)
 
 learn: deps
 	$(BIN)/servicecourse release --all

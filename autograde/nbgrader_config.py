@@ -6,6 +6,7 @@ else here (release, submitted, autograded, feedback, the exchange and the gradeb
 generated and ignored by git.
 """
 
+import os
 from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
@@ -39,8 +40,9 @@ c.CourseDirectory.ignore = [
     "variants",
 ]
 
-# The exchange lives inside the course, so nothing needs /srv/nbgrader.
-c.Exchange.root = str(COURSE.exchange)
+# The exchange lives inside the course, so nothing needs /srv/nbgrader; on the course hub
+# (`servicecourse hub`) it is the server's shared one, named in SERVICECOURSE_EXCHANGE.
+c.Exchange.root = os.environ.get("SERVICECOURSE_EXCHANGE") or str(COURSE.exchange)
 c.Exchange.path_includes_course = True
 
 # Stop a never-ending loop in a submission instead of hanging the batch.

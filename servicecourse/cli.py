@@ -77,8 +77,13 @@ def cmd_autograde(args) -> int:
 
     if not args.modules and not args.all:
         raise CourseError("name the module to grade (e.g. `autograde 03_basics`) or use --all")
+    modules = _modules(args)
+    if args.exchange:
+        for module in modules:
+            grading.collect(module)
+            print(f"collected {module.name} from the exchange")
     result = grading.grade_a_class(
-        _modules(args),
+        modules,
         layout().grading.root,
         submissions=Path(args.submissions) if args.submissions else None,
         moodle_zip=Path(args.moodle_zip) if args.moodle_zip else None,
@@ -108,6 +113,18 @@ def cmd_autograde(args) -> int:
             print(f"  note: {note}")
     for (module, student), reason in sorted(result.feedback_failed.items()):
         print(f"NO feedback for {student} ({module}): {reason}")
+    if args.exchange:
+        from .grading.course import release_feedback
+
+        for module in modules:
+            failed = result.feedback_failed
+            given = [
+                o.student
+                for o in result.run.graded
+                if o.module == module.name and (module.name, o.student) not in failed
+            ]
+            release_feedback(module, given)
+            print(f"feedback on {module.name} released to the exchange for {len(given)} learner(s)")
     print(f"feedback in {result.feedback_dir}; nbgrader CSV {result.grades_csv}")
     print(f"class summary: {result.summary_page}")
     return 1 if result.run.not_graded or result.feedback_failed else 0
@@ -152,6 +169,34 @@ def cmd_dashboards(args) -> int:
         preheat=args.preheat or (),
     )
     return 0
+
+
+def cmd_hub(args) -> int:
+    from .hub import service
+    from .hub.config import HubSettings
+
+    defaults = HubSettings()
+    settings = defaults.but(
+        ip=args.ip,
+        port=args.port,
+        ssl_cert=args.ssl_cert or "",
+        ssl_key=args.ssl_key or "",
+        state_dir=Path(args.state_dir),
+        exchange=Path(args.exchange),
+        course=Path(args.course) if args.course else defaults.course,
+        learners_group=args.learners_group,
+        instructors_group=args.instructors_group,
+        memory=args.memory,
+        cpus=args.cpus,
+        limits=not args.no_limits,
+        idle_timeout=args.idle_timeout,
+        student_folder=args.student_folder or defaults.student_folder,
+    )
+    if args.check:
+        service.prepare(settings)
+        print("the hub's folders, exchange and permissions are ready; learners can run Python")
+        return 0
+    return service.run(settings)
 
 
 def cmd_datasets(args) -> int:
@@ -273,6 +318,12 @@ def parser() -> argparse.ArgumentParser:
         help="the grading worksheet downloaded from the Moodle assignment in your language: "
         "it is filled with the grades (default: write an English one)",
     )
+    p.add_argument(
+        "--exchange",
+        action="store_true",
+        help="collect the submissions from nbgrader's exchange first (the course hub's), and "
+        "release each learner's feedback to it afterwards, for them to fetch",
+    )
     p.add_argument("--student", action="append", help="(re)grade only this student (repeatable)")
     p.add_argument("--notebook", help="(re)grade only this notebook of the module")
     p.add_argument(
@@ -360,6 +411,62 @@ def parser() -> argparse.ArgumentParser:
         "--thumbnails",
         action="store_true",
         help="remake every thumbnail of the landing page (with headless Chromium), then exit",
+    )
+
+    from .hub.config import HubSettings
+
+    hub = HubSettings.__dataclass_fields__
+    p = add(
+        "hub",
+        cmd_hub,
+        "Run the course hub on this server: JupyterHub, one system user per learner (members "
+        "of the learners' group), nbgitpuller for the book's launch links, nbgrader's exchange, "
+        "the formgrader for instructors only, the idle culler, memory and CPU limits per "
+        "learner. Runs as root until SIGTERM or Ctrl-C, which stop every process it started.",
+    )
+    p.add_argument("--ip", default=hub["ip"].default, help="address to listen on")
+    p.add_argument("--port", type=int, default=hub["port"].default)
+    p.add_argument("--ssl-cert", help="TLS certificate (else put a TLS reverse proxy in front)")
+    p.add_argument("--ssl-key", help="its private key")
+    p.add_argument(
+        "--state-dir",
+        default=str(hub["state_dir"].default),
+        help="the hub's database, cookie secret and proxy token (outside the project)",
+    )
+    p.add_argument(
+        "--exchange", default=str(hub["exchange"].default), help="nbgrader's exchange folder"
+    )
+    p.add_argument("--course", help="the nbgrader course folder (default: autograde/)")
+    p.add_argument("--learners-group", default=hub["learners_group"].default)
+    p.add_argument(
+        "--instructors-group",
+        default=hub["instructors_group"].default,
+        help="its members get the formgrader and the course's files",
+    )
+    p.add_argument(
+        "--memory", default=hub["memory"].default, help="memory per learner, e.g. 2G or 1500M"
+    )
+    p.add_argument("--cpus", type=float, default=hub["cpus"].default, help="CPUs per learner")
+    p.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="run without memory and CPU limits (else the hub refuses to start without them)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=int,
+        default=hub["idle_timeout"].default,
+        help="seconds of inactivity after which the culler stops a learner's server",
+    )
+    p.add_argument(
+        "--student-folder",
+        help="folder nbgitpuller pulls the student branch into (default: the name of the "
+        "book's repository.url)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="prepare folders, exchange and permissions and check them, then exit",
     )
 
     p = add(

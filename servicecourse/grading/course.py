@@ -131,6 +131,16 @@ def collect(module: Module, course: Path | None = None) -> None:
     check_result(course_api(course).collect(module.name), f"collecting {module.name}")
 
 
+def release_feedback(module: Module, students: list[str], course: Path | None = None) -> None:
+    """Put each learner's feedback on the exchange, where their `fetch_feedback` finds it."""
+    api = course_api(course)
+    for student in students:
+        check_result(
+            api.release_feedback(module.name, student),
+            f"releasing {student}'s feedback on {module.name}",
+        )
+
+
 def import_submissions(folder: Path, module: Module, course: Path | None = None) -> list[str]:
     """Copy ``folder/<student>/<module>/*.ipynb`` or ``folder/<student>/*.ipynb`` to submitted/."""
     if not folder.is_dir():

@@ -1,0 +1,200 @@
+"""The hub's settings and the JupyterHub configuration made from them.
+
+hub/jupyterhub_config.py calls :func:`configure` and nothing else, so that a test can load the
+configuration the hub runs with. ``servicecourse hub`` writes the settings to the state folder
+and names the file in SERVICECOURSE_HUB_SETTINGS; without it, the defaults below apply.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..paths import CourseError, layout
+from . import limits
+
+SETTINGS_ENV = "SERVICECOURSE_HUB_SETTINGS"
+CGROUPS_ENV = "SERVICECOURSE_HUB_CGROUPS"  # the learners' cgroups, prepared by `servicecourse hub`
+EXCHANGE_ENV = "SERVICECOURSE_EXCHANGE"  # read by autograde/nbgrader_config.py
+MARKER_ENV = "SERVICECOURSE_HUB_RUN"  # every process the hub starts carries it: none survives
+COURSE_ID = "servicecourse"  # autograde/nbgrader_config.py's CourseDirectory.course_id
+IDLE_CULLER = "idle-culler"
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    """Everything an operator may set; `servicecourse hub --help` explains each."""
+
+    ip: str = "127.0.0.1"  # behind a TLS reverse proxy; or 0.0.0.0 with ssl_cert/ssl_key
+    port: int = 8000  # the hub's API listens on port + 1 and the proxy's API on port + 2
+    ssl_cert: str = ""
+    ssl_key: str = ""
+    state_dir: Path = Path("/var/lib/servicecourse-hub")
+    exchange: Path = Path("/srv/nbgrader/exchange")
+    course: Path = field(default_factory=lambda: layout().grading.root)
+    learners_group: str = "servicecourse-learners"
+    instructors_group: str = "servicecourse-instructors"
+    memory: str = "2G"  # per learner: the server, its kernels and everything they start
+    cpus: float = 1.0
+    limits: bool = True
+    idle_timeout: int = 3600  # seconds without activity before the culler stops a server
+    student_folder: str = ""  # where nbgitpuller puts the student branch in a learner's home
+    authenticator: str = "pam"
+
+    def __post_init__(self):
+        for name in ("state_dir", "exchange", "course"):
+            object.__setattr__(self, name, Path(getattr(self, name)).absolute())
+        if not self.student_folder:
+            object.__setattr__(self, "student_folder", default_student_folder())
+        limits.parse_size(self.memory)
+        if self.cpus <= 0:
+            raise CourseError(f"cpus must be above 0, not {self.cpus}")
+        if (self.ssl_cert == "") != (self.ssl_key == ""):
+            raise CourseError("give both --ssl-cert and --ssl-key, or neither")
+
+    @property
+    def course_root(self) -> Path:
+        """The project folder of the course (its ``autograde/`` is ``course``)."""
+        return self.course.parent
+
+    @property
+    def jupyter_config(self) -> Path:
+        """Jupyter configuration of the single-user servers: one folder per role."""
+        return self.state_dir / "jupyter"
+
+    @property
+    def proxy_token_file(self) -> Path:
+        return self.state_dir / "proxy_token"
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.ssl_cert else "http"
+        return f"{scheme}://{self.ip}:{self.port}"
+
+    def to_json(self) -> str:
+        values = asdict(self)
+        return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in values.items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> HubSettings:
+        known = {f.name for f in fields(cls)}
+        data = json.loads(text)
+        unknown = set(data) - known
+        if unknown:
+            raise CourseError(f"unknown hub settings: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+    @classmethod
+    def load(cls) -> HubSettings:
+        path = os.environ.get(SETTINGS_ENV)
+        return cls.from_json(Path(path).read_text()) if path else cls()
+
+    def but(self, **changes) -> HubSettings:
+        return replace(self, **changes)
+
+
+def default_student_folder() -> str:
+    """nbgitpuller clones into a folder named as the repository (the book's repository.url)."""
+    from ..build.book import book_config
+
+    url = book_config()["repository"]["url"]
+    name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] if url else ""
+    return name.removesuffix(".git") or "servicecourse-student"
+
+
+def course_id(course: Path) -> str:
+    """The course's nbgrader id, from its configuration (the exchange's folder name)."""
+    from ..grading.course import load_config
+
+    return load_config(course).CourseDirectory.course_id or COURSE_ID
+
+
+def environment_bin() -> Path:
+    """The course's Python environment: learners' servers run from it too."""
+    return Path(sys.executable).parent
+
+
+def proxy_command() -> Path:
+    proxy = layout().node_modules / ".bin" / "configurable-http-proxy"
+    if not proxy.exists():
+        raise CourseError(f"{proxy} is missing: run `make deps` (npm ci) first")
+    return proxy
+
+
+def idle_culler_service(settings: HubSettings) -> dict:
+    """jupyterhub-idle-culler as a service the hub starts, stops and gives a token."""
+    return {
+        "name": IDLE_CULLER,
+        "command": [
+            str(environment_bin() / "python"),
+            "-m",
+            "jupyterhub_idle_culler",
+            f"--timeout={settings.idle_timeout}",
+            f"--cull-every={max(10, min(300, settings.idle_timeout // 4))}",
+        ],
+        "environment": {MARKER_ENV: os.environ.get(MARKER_ENV, "")},
+    }
+
+
+def configure(c, settings: HubSettings | None = None) -> HubSettings:
+    """Fill JupyterHub's config object ``c`` from the settings; returns them."""
+    from .spawner import CourseSpawner
+
+    settings = settings or HubSettings.load()
+    state = settings.state_dir
+    c.JupyterHub.ip = settings.ip
+    c.JupyterHub.port = settings.port
+    # The hub's own API and the proxy's, on loopback beside the public port (not 8081/8001:
+    # two hubs on one machine, e.g. a test hub, must not collide).
+    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = settings.port + 1
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings.port + 2}"
+    if settings.ssl_cert:
+        c.JupyterHub.ssl_cert = settings.ssl_cert
+        c.JupyterHub.ssl_key = settings.ssl_key
+    # State lives outside the project: the database, the cookie secret and the proxy's token.
+    c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
+    c.JupyterHub.cleanup_servers = True  # the hub stops every learner's server when it stops
+    c.JupyterHub.cleanup_proxy = True
+    c.ConfigurableHTTPProxy.command = [str(proxy_command())]
+    c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
+    if settings.proxy_token_file.exists():
+        c.ConfigurableHTTPProxy.auth_token = settings.proxy_token_file.read_text().strip()
+
+    # Local login: PAM on the system users; learners and instructors are two Unix groups.
+    c.JupyterHub.authenticator_class = settings.authenticator
+    c.Authenticator.allowed_groups = {settings.learners_group, settings.instructors_group}
+    c.PAMAuthenticator.open_sessions = False
+
+    c.JupyterHub.spawner_class = CourseSpawner
+    c.Spawner.cmd = [str(environment_bin() / "jupyterhub-singleuser")]
+    c.Spawner.default_url = "/lab"
+    c.Spawner.mem_limit = settings.memory
+    c.Spawner.cpu_limit = settings.cpus
+    c.Spawner.start_timeout = 120
+    c.Spawner.http_timeout = 90
+    c.LocalProcessSpawner.interrupt_timeout = 10
+    c.LocalProcessSpawner.term_timeout = 10
+    c.CourseSpawner.cgroups = os.environ.get(CGROUPS_ENV, "") if settings.limits else ""
+    c.CourseSpawner.limits_required = settings.limits
+    c.CourseSpawner.instructors_group = settings.instructors_group
+    c.CourseSpawner.jupyter_config = str(settings.jupyter_config)
+    c.CourseSpawner.exchange = str(settings.exchange)
+    c.CourseSpawner.course_root = str(settings.course_root)
+    c.CourseSpawner.run_marker = os.environ.get(MARKER_ENV, "")
+
+    c.JupyterHub.services = [idle_culler_service(settings)]
+    c.JupyterHub.load_roles = [
+        {
+            "name": IDLE_CULLER,
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": [IDLE_CULLER],
+        }
+    ]
+    return settings
