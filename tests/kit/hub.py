@@ -1,0 +1,218 @@
+"""A course hub for tests: system users and groups made (and removed) by the test, a hub on
+free loopback ports, and the machine left as it was found (file modes the hub changed, the
+learners' way to the Python environment)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from servicecourse.hub import service
+from servicecourse.paths import CourseLayout
+
+REPO = service.HUB_CONFIG.parents[1]
+SERVICECOURSE = Path(sys.executable).parent / "servicecourse"
+
+
+@dataclass
+class Account:
+    name: str
+    password: str
+
+    @property
+    def uid(self) -> int:
+        import pwd
+
+        return pwd.getpwnam(self.name).pw_uid
+
+
+def _run(*command: str) -> None:
+    subprocess.run(command, check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def groups_and_users(groups: list[str], users: dict[str, list[str]]):
+    """Unix groups and users (random passwords), removed afterwards with their homes."""
+    made_groups, made_users = [], []
+    try:
+        for group in groups:
+            _run("groupadd", group)
+            made_groups.append(group)
+        accounts = {}
+        for name, member_of in users.items():
+            _run(
+                "useradd", "--create-home", "--shell", "/bin/bash", "-G", ",".join(member_of), name
+            )
+            made_users.append(name)
+            password = secrets.token_urlsafe(18)
+            subprocess.run(["chpasswd"], input=f"{name}:{password}", text=True, check=True)
+            accounts[name] = Account(name, password)
+        yield accounts
+    finally:
+        for name in made_users:
+            subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+            subprocess.run(["userdel", "--remove", name], capture_output=True)
+        for group in made_groups:
+            subprocess.run(["groupdel", group], capture_output=True)
+
+
+def _snapshot(paths) -> dict[Path, tuple[int, int, int]]:
+    found = {}
+    for path in paths:
+        if path.exists() and not path.is_symlink():
+            info = path.stat()
+            found[path] = (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid)
+    return found
+
+
+@contextlib.contextmanager
+def machine_restored(course: Path):
+    """The modes the hub sets on the install and the course are put back afterwards, and a
+    folder on the way to the Python interpreter that others cannot pass (e.g. /root, 0700,
+    where pyenv lives here) is opened for passing (o+x) while the test runs."""
+    install = [REPO, *REPO.iterdir()] + [
+        REPO / "servicecourse" / room for room in CourseLayout.TOOLING_ROOMS
+    ]
+    course_paths = [course] + [Path(f) / n for f, ds, fs in os.walk(course) for n in ds + fs]
+    before = _snapshot(install + course_paths)
+    interpreter = (Path(sys.executable).parent / "python").resolve()
+    opened = [p for p in interpreter.parents if not stat.S_IMODE(p.stat().st_mode) & 0o001]
+    opened_modes = {p: stat.S_IMODE(p.stat().st_mode) for p in opened}
+    for path in opened:
+        os.chmod(path, opened_modes[path] | 0o001)
+    try:
+        yield
+    finally:
+        for path, mode in opened_modes.items():
+            os.chmod(path, mode)
+        for path, (mode, uid, gid) in before.items():
+            if path.exists():
+                os.lchown(path, uid, gid)
+                os.chmod(path, mode)
+
+
+def free_port_block(size: int = 3) -> int:
+    """A port P with P..P+size-1 free: the hub, its API and the proxy's API."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port + size > 65535:
+            continue
+        try:
+            with contextlib.ExitStack() as stack:
+                for offset in range(size):
+                    probe = stack.enter_context(socket.socket())
+                    probe.bind(("127.0.0.1", port + offset))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no block of free ports")
+
+
+class RunningHub:
+    """`servicecourse hub` as a subprocess, as systemd would run it."""
+
+    def __init__(self, process: subprocess.Popen, url: str, log: Path, state: Path):
+        self.process, self.url, self.log, self.state = process, url, log, state
+
+    def wait_until_up(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the hub exited: {self.log.read_text()[-3000:]}")
+            try:
+                if requests.get(f"{self.url}/hub/login", timeout=3).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"the hub never answered: {self.log.read_text()[-3000:]}")
+
+    def descendants(self) -> set[int]:
+        """Every process below the hub command (from /proc)."""
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError):
+                    continue
+                children.setdefault(ppid, []).append(int(entry.name))
+        found, todo = set(), [self.process.pid]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                found.add(child)
+                todo.append(child)
+        return found
+
+    def terminate(self, timeout: float = 120) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+
+@contextlib.contextmanager
+def running_hub(tmp: Path, course: Path, learners: str, instructors: str, *args: str):
+    port = free_port_block()
+    state, exchange, log = tmp / "state", tmp / "exchange", tmp / "hub.log"
+    command = [str(SERVICECOURSE), "hub", "--port", str(port), "--state-dir", str(state)]
+    command += ["--exchange", str(exchange), "--course", str(course)]
+    command += ["--learners-group", learners, "--instructors-group", instructors, *args]
+    with machine_restored(course), open(log, "w") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=tmp)
+        hub = RunningHub(process, f"http://127.0.0.1:{port}", log, state)
+        try:
+            hub.wait_until_up()
+            yield hub
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def log_in(hub_url: str, account: Account) -> requests.Session:
+    """The hub's login form, as a browser posts it; returns the logged-in session."""
+    session = requests.Session()
+    session.get(f"{hub_url}/hub/login", timeout=30)
+    form = {"username": account.name, "password": account.password}
+    form.update(_xsrf=xsrf_headers(session, "/hub/login")["X-XSRFToken"])
+    done = session.post(f"{hub_url}/hub/login", data=form, timeout=120)
+    done.raise_for_status()
+    if "/hub/login" in done.url:
+        raise RuntimeError(f"{account.name} could not log in")
+    return session
+
+
+def open_server(session: requests.Session, hub_url: str, name: str, timeout: float = 120):
+    """Start (or reach) the user's server and log into it; returns its /user/NAME/ URL."""
+    base = f"{hub_url}/user/{name}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        page = session.get(f"{base}/lab", timeout=60)
+        if page.status_code == 200 and "/lab" in page.url and "spawn-pending" not in page.url:
+            status = session.get(f"{base}/api/status", timeout=10)
+            if status.status_code == 200:
+                return base
+        time.sleep(1)
+    raise RuntimeError(f"{name}'s server did not start")
+
+
+def xsrf_headers(session: requests.Session, path: str) -> dict:
+    """The _xsrf token the server at PATH (e.g. /user/NAME/) set for its own pages."""
+    tokens = [c.value for c in session.cookies if c.name == "_xsrf" and path.startswith(c.path)]
+    return {"X-XSRFToken": tokens[-1] if tokens else ""}
