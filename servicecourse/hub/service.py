@@ -134,18 +134,26 @@ def prepare_exchange(settings: HubSettings, course: str, instructors: int) -> Pa
     return course_dir
 
 
-def _close(path: Path, gid: int, recursive: bool = False) -> None:
-    """Others lose every right on PATH; the instructors' group may read (and in the course,
-    write). Links are never followed."""
+def _close(path: Path, gid: int, shared: bool = False) -> None:
+    """Others lose every right on PATH; the instructors' group may read it. SHARED (the
+    course): everything in it too, writable by the group, new files in the group (setgid).
+    Links are never followed."""
     if path.is_symlink() or not path.exists():
         return
     os.lchown(path, -1, gid)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    os.chmod(path, (mode & ~0o007) | (0o070 if path.is_dir() else 0o060) | (0o2000 * path.is_dir()))
-    if recursive and path.is_dir():
-        for folder, dirs, files in os.walk(path):
-            for name in dirs + files:
-                _close(Path(folder) / name, gid)
+    mode = stat.S_IMODE(path.stat().st_mode) & ~0o007
+    if shared:
+        mode |= 0o2070 if path.is_dir() else 0o060
+    else:
+        mode |= (mode & 0o500) >> 3  # the owner's read and execute rights
+    os.chmod(path, mode)
+
+
+def _close_tree(root: Path, gid: int) -> None:
+    _close(root, gid, shared=True)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            _close(Path(folder) / name, gid, shared=True)
 
 
 def close_to_learners(install: Path, course: Path, instructors: int) -> list[Path]:
@@ -159,7 +167,7 @@ def close_to_learners(install: Path, course: Path, instructors: int) -> list[Pat
         entry = install / "servicecourse" / room
         _close(entry, instructors)
         closed.append(entry)
-    _close(course, instructors, recursive=True)
+    _close_tree(course, instructors)
     closed.append(course)
     # Learners pass through the install to reach the environment, but cannot list it.
     os.chmod(install, (stat.S_IMODE(install.stat().st_mode) & ~0o006) | 0o001)
