@@ -1,17 +1,21 @@
-"""axe-core (from the npm registry) injected by playwright into every page of the built book.
+"""Accessibility: axe-core (tests/kit/axe.py) on every page of the built book, the contrast of
+the figures' text, and the accessibility statement (book/accessibility.md).
 
-Goal of the course: zero serious or critical violations on every page, offline.
+Goal of the course: zero serious or critical violations on every page, offline. The dashboards
+get the same check in tests/test_dashboards.py, on the server that test module starts.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import yaml
+from kit import axe
 
 from servicecourse.paths import layout
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-AXE = layout().node_modules / "axe-core" / "axe.min.js"
+STATEMENT = layout().book_dir / "accessibility.md"
 
 
 def book_pages() -> list[str]:
@@ -36,23 +40,17 @@ def book_pages() -> list[str]:
 
 
 @pytest.mark.parametrize("page_name", book_pages())
+@pytest.mark.browser
+@pytest.mark.slow
 def test_no_serious_accessibility_violation(site, served_site, offline_page, page_name):
-    assert AXE.exists(), "axe-core is missing: run `npm ci` (make deps)"
     if not (site / page_name).exists():
-        pytest.fail(f"{page_name} was not built")
+        pytest.fail(f"{page_name} was not built (is it in _toc.yml?)")
     page = offline_page
     page.goto(f"{served_site}/{page_name}", wait_until="load")
     page.wait_for_selector("html[data-a11y-repaired]", timeout=15_000)
     if page.locator(".jupyter-widgets, script[type*='widget-view']").count():
         page.wait_for_timeout(1500)  # widgets render after load
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['nodes'][0]['html'][:120]}"
-        for v in result["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
-    assert not serious, "\n".join(serious)
+    axe.assert_accessible(page, page_name)
 
 
 # Lowest contrast between a figure's text (title, axis titles, tick labels, legend) and what
@@ -125,6 +123,8 @@ def _figure_contrast(page, theme: str, figures: int) -> list[dict]:
 
 
 @pytest.mark.parametrize("page_name", FIGURE_PAGES)
+@pytest.mark.browser
+@pytest.mark.slow
 def test_figure_text_is_readable_in_light_and_dark_mode(site, served_site, browser, page_name):
     """WCAG AA for text (4.5:1) against the page, in light mode, after switching to dark
     mode with the theme's button, and when a reader's page opens in dark mode."""
@@ -148,3 +148,83 @@ def test_figure_text_is_readable_in_light_and_dark_mode(site, served_site, brows
             fills = {f["fill"] for f in found}
             assert {f["fill"] for f in switched} != fills, "the text colour adapted"
         context.close()
+
+
+# --- the gate itself, and the statement ---------------------------------------------------------
+
+
+def _widget_state(*widgets) -> dict:
+    """The widget state a notebook saves (``metadata.widgets``), for widgets made here."""
+    return {
+        "state": {
+            w.model_id: {"model_name": w.get_state()["_model_name"], "state": w.get_state()}
+            for w in widgets
+        }
+    }
+
+
+def test_a_control_without_a_name_is_caught_before_any_browser():
+    import ipywidgets as w
+
+    named = [
+        w.IntSlider(description="Warning (°C):"),
+        w.Dropdown(options=["2016", "2017"], description="Period:"),
+        w.Checkbox(description="Phone"),
+        w.Button(description="Reset"),
+        w.ToggleButtons(options=["Today", "After"]),  # each button is named by its text
+        w.HTML("<b>not a control</b>"),
+    ]
+    assert axe.unnamed_controls(_widget_state(*named)) == []
+    unnamed = [
+        w.FloatSlider(value=2.5),
+        w.SelectMultiple(options=["open", "done"]),
+        w.Checkbox(),
+        w.Text(description="   "),
+        w.Button(icon="check"),
+    ]
+    found = axe.unnamed_controls(_widget_state(*named, *unnamed))
+    assert [f.split(" (")[0] for f in found] == [
+        "a FloatSlider",
+        "a SelectMultiple",
+        "a Checkbox",
+        "a Text",
+        "a Button",
+    ]
+    assert "2.5" in found[0] and "description='What it sets'" in found[0]
+
+
+def _statement_settings() -> dict:
+    text = STATEMENT.read_text(encoding="utf-8")
+    assert text.startswith("---\n"), "the statement's settings are its front matter"
+    front = yaml.safe_load(text.split("---\n")[1])
+    return front["myst"]["substitutions"]
+
+
+def test_the_statement_names_the_axe_core_that_checks_the_pages():
+    assert _statement_settings()["axe_core_version"] == axe.version(), (
+        "axe-core was updated: run the checks, review book/accessibility.md and set its "
+        "axe_core_version and statement_reviewed"
+    )
+
+
+def test_the_statement_was_reviewed_within_a_year():
+    """The Commission asks for a review at least annually (Decision (EU) 2018/1523, recital 3)."""
+    settings = _statement_settings()
+    reviewed = dt.datetime.strptime(settings["statement_reviewed"], "%d %B %Y").date()
+    prepared = dt.datetime.strptime(settings["statement_prepared"], "%d %B %Y").date()
+    assert prepared <= reviewed <= dt.date.today()
+    assert (dt.date.today() - reviewed).days <= 366, (
+        f"book/accessibility.md was last reviewed on {reviewed}: review it (run the axe checks, "
+        "update the non-accessible content) and set statement_reviewed"
+    )
+
+
+def test_the_feedback_channel_is_set_or_the_page_says_it_is_not():
+    """An organisation that has not named its channel yet must not publish a silent gap."""
+    channel = _statement_settings()["feedback_contact"]
+    named = "@" in channel or "https://" in channel
+    assert named or (":::{warning}" in channel and "Not set yet" in channel), channel
+    text = STATEMENT.read_text(encoding="utf-8")
+    assert "\n{{ feedback_contact }}\n" in text, "the setting is shown on the page, as a block"
+    guide = (layout().book_dir / "instructors.md").read_text(encoding="utf-8")
+    assert "feedback_contact" in guide, "the instructors' guide says how to set the channel"

@@ -19,6 +19,7 @@ from collections import defaultdict
 
 import nbformat
 import pytest
+from kit import axe
 from nbclient import NotebookClient
 
 from servicecourse import datasets, desk_contacts
@@ -94,6 +95,10 @@ def test_executes_without_error(dashboard):
     }
     served = widget_code.served_trace_types()
     assert used <= served, f"the classroom's plotly.js lacks the trace types {used - served}"
+    # Every control has a name a screen reader can announce (the axe check below sees the same
+    # in the browser; this says which widget, before any server starts).
+    unnamed = axe.unnamed_controls(state)
+    assert not unnamed, "\n".join(unnamed)
 
 
 # --- the numbers the contacts dashboard shows -----------------------------------------------
@@ -643,6 +648,7 @@ def test_landing_page_lists_every_dashboard(voila_server, offline_page):
         assert dashboard.module in link.locator(".module").inner_text()
         assert link.locator(".purpose").inner_text() == dashboard.purpose
         assert link.locator(".thumb").count() == 1
+    axe.assert_accessible(page, "the dashboards' landing page")
     assert not page.refused, f"requests left the machine: {page.refused}"
 
 
@@ -720,10 +726,11 @@ def _controls(page):
 def test_every_dashboard_renders_offline_and_every_widget_changes_it(
     voila_server, offline_page, dashboard
 ):
-    """The page renders with no errors and no request leaving the machine. Then each checkbox,
-    dropdown, toggle group, radio group and slider is moved once, and the figures or tables
-    must change in response: a dead control fails, not only a dead page. (One page view for
-    both, because each view costs a kernel.)"""
+    """The page renders with no errors and no request leaving the machine, and axe-core finds
+    no serious or critical accessibility violation in it. Then each checkbox, dropdown, toggle
+    group, radio group and slider is moved once, and the figures or tables must change in
+    response: a dead control fails, not only a dead page. (One page view for all of it, because
+    each view costs a kernel.)"""
     page = offline_page
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -732,6 +739,7 @@ def test_every_dashboard_renders_offline_and_every_widget_changes_it(
     assert page.get_by_role("heading", name=dashboard.title).is_visible()
     if page.locator("#rendered_cells .js-plotly-plot").count():
         page.wait_for_selector(thumbnails.FIGURE_DRAWN, timeout=RENDER_TIMEOUT_MS)
+    axe.assert_accessible(page, f"the dashboard {dashboard.title!r}")
     controls = _controls(page)
     assert controls, "a dashboard has controls the learner can move"
     for kind, control, move in controls:
