@@ -43,6 +43,9 @@ c.CourseDirectory.ignore = [
 # The exchange lives inside the course, so nothing needs /srv/nbgrader; on the course hub
 # (`servicecourse hub`) it is the server's shared one, named in SERVICECOURSE_EXCHANGE.
 c.Exchange.root = os.environ.get("SERVICECOURSE_EXCHANGE") or str(COURSE.exchange)
+# There the instructors' group shares the course and the exchange (nbgrader's "groupshared"),
+# and nbgrader leaves the permissions the hub gave the exchange as they are.
+c.CourseDirectory.groupshared = bool(os.environ.get("SERVICECOURSE_EXCHANGE"))
 c.Exchange.path_includes_course = True
 
 # Stop a never-ending loop in a submission instead of hanging the batch.

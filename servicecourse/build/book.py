@@ -34,6 +34,9 @@ REPOSITORY_URL_ENV = "SERVICECOURSE_REPOSITORY_URL"  # _config.yml repository.ur
 JUPYTERHUB_URL_ENV = "SERVICECOURSE_JUPYTERHUB_URL"  # _config.yml launch_buttons.jupyterhub_url
 LAUNCH_PROVIDERS = ("binderhub_url", "jupyterhub_url")
 _REPOSITORY_URL = re.compile(r"^https://[^/\s]+/[^/\s]+/[^/\s]+?/?$")
+# A repository served on this machine (trying the course hub, its end-to-end test): plain http
+# on loopback, at any depth.
+_LOOPBACK_REPOSITORY_URL = re.compile(r"^http://(127\.0\.0\.1|localhost)(:\d+)?(/[^/\s]+){2,}/?$")
 
 
 def book_config(launch: bool = True) -> dict:
@@ -52,7 +55,7 @@ def book_config(launch: bool = True) -> dict:
     hub = os.environ.get(JUPYTERHUB_URL_ENV) or buttons.get("jupyterhub_url") or ""
     buttons["jupyterhub_url"] = hub
     url = repository["url"]
-    if url and not _REPOSITORY_URL.match(url):
+    if url and not (_REPOSITORY_URL.match(url) or _LOOPBACK_REPOSITORY_URL.match(url)):
         raise BookBuildError(
             f"repository.url {url!r} is not a repository address like "
             "https://github.com/ORGANISATION/REPOSITORY (set in _config.yml or "

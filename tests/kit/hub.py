@@ -5,6 +5,7 @@ learners' way to the Python environment)."""
 from __future__ import annotations
 
 import contextlib
+import http.server
 import os
 import secrets
 import signal
@@ -12,6 +13,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,8 +165,10 @@ class RunningHub:
 
 
 @contextlib.contextmanager
-def running_hub(tmp: Path, course: Path, learners: str, instructors: str, *args: str):
-    port = free_port_block()
+def running_hub(
+    tmp: Path, course: Path, learners: str, instructors: str, *args: str, port: int = 0
+):
+    port = port or free_port_block()
     state, exchange, log = tmp / "state", tmp / "exchange", tmp / "hub.log"
     command = [str(SERVICECOURSE), "hub", "--port", str(port), "--state-dir", str(state)]
     command += ["--exchange", str(exchange), "--course", str(course)]
@@ -216,3 +220,64 @@ def xsrf_headers(session: requests.Session, path: str) -> dict:
     """The _xsrf token the server at PATH (e.g. /user/NAME/) set for its own pages."""
     tokens = [c.value for c in session.cookies if c.name == "_xsrf" and path.startswith(c.path)]
     return {"X-XSRFToken": tokens[-1] if tokens else ""}
+
+
+class _GitHandler(http.server.BaseHTTPRequestHandler):
+    """git's smart HTTP (git-http-backend(1), run as CGI): what GitLab serves, on loopback."""
+
+    project_root = ""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self._backend()
+
+    def do_POST(self):
+        self._backend()
+
+    def _backend(self):
+        path, _, query = self.path.partition("?")
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        env = {
+            "PATH": os.environ["PATH"],
+            "GIT_PROJECT_ROOT": self.project_root,
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "REQUEST_METHOD": self.command,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "REMOTE_ADDR": self.client_address[0],
+            "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+        }
+        done = subprocess.run(
+            ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
+        )
+        head, _, payload = done.stdout.partition(b"\r\n\r\n")
+        if not _:
+            head, _, payload = done.stdout.partition(b"\n\n")
+        headers = [line.split(":", 1) for line in head.decode().splitlines() if ":" in line]
+        status = next((int(v.split()[0]) for k, v in headers if k.lower() == "status"), 200)
+        self.send_response(status)
+        for key, value in headers:
+            if key.lower() != "status":
+                self.send_header(key, value.strip())
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+@contextlib.contextmanager
+def git_server(project_root: Path):
+    """Serve the bare repositories under PROJECT_ROOT; yields the base URL."""
+    handler = type("Handler", (_GitHandler,), {"project_root": str(project_root)})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
