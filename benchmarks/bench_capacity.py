@@ -25,7 +25,8 @@ from the committed ``benchmarks/capacity.json``.
 
 Run with `.venv/bin/python benchmarks/bench_capacity.py [--modules 01_intro ...]
 [--skip-lessons] [--skip-dashboards] [--skip-server] [--no-write]`; `--sizing` only prints the
-sizing derived from the committed capacity.json. A full run takes about 15 minutes on 2 cores.
+sizing derived from the committed capacity.json, `--markdown` its tables for the instructors'
+guide. A full run takes about 15 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -580,6 +581,53 @@ def print_sizing(sizing: dict) -> None:
     )
 
 
+def sizing_markdown(measured: dict) -> str:
+    """The sizing section's tables for the instructors' guide, from the measured figures."""
+    sizing = derive_sizing(measured)
+    helm = sizing["helm"]
+    heaviest = heaviest_lessons(measured["lessons"])
+    lines = [
+        "| module | heaviest lesson | peak memory | CPU |",
+        "|---|---|---|---|",
+    ]
+    for module, got in sorted(heaviest.items()):
+        lines.append(
+            f"| {module} | {got['lesson'].removesuffix('.ipynb')} | "
+            f"{got['peak_rss_mib']:.0f} MiB | {got['cpu_seconds']:.1f} s |"
+        )
+    dashboards = measured["dashboards"]
+    server = measured["singleuser"]
+    lines += [
+        "",
+        "| what | peak memory | CPU |",
+        "|---|---|---|",
+        f"| idle single-user server (`jupyterhub-singleuser`, JupyterLab) | "
+        f"{server['rss_mib']:.0f} MiB | {server['cpu_seconds_to_ready']:.1f} s to start |",
+        f"| a dashboard's kernel (largest of {len(dashboards)}, page + 3 widget moves) | "
+        f"{sizing['dashboard_kernel_mib']:.0f} MiB | "
+        f"{max(d['cpu_seconds'] for d in dashboards):.1f} s |",
+        f"| Voila with that kernel (a learner's own Voila) | "
+        f"{max(d['peak_rss_mib'] for d in dashboards):.0f} MiB | |",
+        "",
+        f"| per {SERVER_CORES}-core / {SERVER_MEMORY_GIB} GiB server | |",
+        "|---|---|",
+        f"| an active learner (server + heaviest lesson + dashboard) | "
+        f"{sizing['active_learner_mib']:.0f} MiB, {sizing['mean_cores_per_active_learner']:.3f}"
+        " cores on average |",
+        f"| running servers (memory allows {sizing['running_servers_by_memory']}, CPU "
+        f"{sizing['running_servers_by_cpu']}) | **{sizing['running_servers']}** |",
+        f"| learners at {CONCURRENCY:.0%} concurrency | **{sizing['class_size']}** |",
+        "",
+        "| Helm (`singleuser.…`, per learner) | guarantee | limit |",
+        "|---|---|---|",
+        f"| memory | {helm['memory_guarantee']} | {helm['memory_limit']} |",
+        f"| cpu | {helm['cpu_guarantee']} | {helm['cpu_limit']} |",
+        f"| user placeholders (`scheduling.userPlaceholder.replicas`) | "
+        f"{helm['user_placeholders']} | |",
+    ]
+    return "\n".join(lines)
+
+
 # -- main -----------------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -591,10 +639,16 @@ def main() -> None:
     parser.add_argument(
         "--sizing", action="store_true", help="only print the sizing of the committed figures"
     )
+    parser.add_argument(
+        "--markdown", action="store_true", help="only print the sizing tables as markdown"
+    )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
-    if args.sizing:
-        print_sizing(derive_sizing(json.loads(CAPACITY_JSON.read_text())))
+    if args.sizing or args.markdown:
+        committed = json.loads(CAPACITY_JSON.read_text())
+        print(sizing_markdown(committed) if args.markdown else "", end="")
+        if args.sizing:
+            print_sizing(derive_sizing(committed))
         return
     previous = json.loads(CAPACITY_JSON.read_text()) if CAPACITY_JSON.exists() else {}
     measured = {
