@@ -34,11 +34,13 @@ chromium:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-# Grading runs learners' code in bubblewrap; the tests also start a Debian PostgreSQL server.
+# Grading runs learners' code in bubblewrap; the tests also start a Debian PostgreSQL server,
+# and run the Kubernetes image's start script with nss_wrapper (libnss-wrapper).
 grading-tools:
-	@{ command -v bwrap >/dev/null && test -x /usr/lib/postgresql/*/bin/initdb; } || { \
+	@{ command -v bwrap >/dev/null && test -x /usr/lib/postgresql/*/bin/initdb && \
+		ls /usr/lib/*/libnss_wrapper.so >/dev/null 2>&1; } || { \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install \
-		-y -qq --no-install-recommends bubblewrap postgresql >/dev/null; }
+		-y -qq --no-install-recommends bubblewrap postgresql libnss-wrapper >/dev/null; }
 
 # Grade a class: make grade MODULE=03_basics [ARGS="--moodle-zip submissions.zip"]
 grade: deps grading-tools
