@@ -191,6 +191,11 @@ def cmd_hub(args) -> int:
         limits=not args.no_limits,
         idle_timeout=args.idle_timeout,
         student_folder=args.student_folder or defaults.student_folder,
+        lti_issuer=args.lti_issuer or "",
+        lti_client_id=args.lti_client_id or "",
+        lti_deployment_ids=tuple(args.lti_deployment_id or ()),
+        lti_authorize_url=args.lti_authorize_url or "",
+        lti_keyset_url=args.lti_keyset_url or "",
     )
     if args.check:
         service.prepare(settings)
@@ -462,6 +467,22 @@ def parser() -> argparse.ArgumentParser:
         "--student-folder",
         help="folder nbgitpuller pulls the student branch into (default: the name of the "
         "book's repository.url)",
+    )
+    lti = p.add_argument_group(
+        "LTI 1.3 from Moodle",
+        "the tool's 'View configuration details' in Moodle (book/hub.md); without them the hub "
+        "has the local login only",
+    )
+    lti.add_argument("--lti-issuer", help="Platform ID, e.g. https://moodle.example.fi")
+    lti.add_argument("--lti-client-id", help="Client ID")
+    lti.add_argument(
+        "--lti-deployment-id", action="append", help="Deployment ID (repeat for several)"
+    )
+    lti.add_argument(
+        "--lti-authorize-url", help="Authentication request URL (default: ISSUER/mod/lti/auth.php)"
+    )
+    lti.add_argument(
+        "--lti-keyset-url", help="Public keyset URL (default: ISSUER/mod/lti/certs.php)"
     )
     p.add_argument(
         "--check",

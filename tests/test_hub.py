@@ -45,7 +45,7 @@ def test_configuration_is_the_course_hub(settings):
     c = Config()
     hub_config.configure(c, settings)
     assert c.JupyterHub.spawner_class is CourseSpawner
-    assert c.JupyterHub.authenticator_class == "pam"
+    assert c.JupyterHub.authenticator_class == "servicecourse.hub.authenticator.CourseAuthenticator"
     assert c.Authenticator.allowed_groups == {settings.learners_group, settings.instructors_group}
     assert c.JupyterHub.db_url == f"sqlite:///{settings.state_dir / 'jupyterhub.sqlite'}"
     assert Path(c.JupyterHub.cookie_secret_file).parent == settings.state_dir
@@ -69,6 +69,28 @@ def test_configuration_is_the_course_hub(settings):
     assert c.CourseSpawner.course_root == str(settings.course.parent)
 
 
+def test_moodle_settings_turn_on_lti_launches_whose_learners_join_the_learners_group(settings):
+    lti = settings.but(
+        lti_issuer="https://moodle.example.fi/",
+        lti_client_id="Xy12",
+        lti_deployment_ids=("3",),
+    )
+    c = Config()
+    hub_config.configure(c, lti)
+    login = c.CourseAuthenticator
+    assert login.issuer == "https://moodle.example.fi"
+    assert (login.client_id, login.deployment_ids) == ({"Xy12"}, {"3"})
+    assert login.authorize_url == "https://moodle.example.fi/mod/lti/auth.php"
+    assert login.jwks_endpoint == "https://moodle.example.fi/mod/lti/certs.php"
+    assert login.grading_course == str(settings.course)
+    assert login.create_system_users is True
+    assert login.add_user_cmd[login.add_user_cmd.index("--groups") + 1] == lti.learners_group
+    without = Config()
+    hub_config.configure(without, settings)
+    assert "issuer" not in without.CourseAuthenticator, "no Moodle settings: local login only"
+    assert hub_config.HubSettings.from_json(lti.to_json()) == lti
+
+
 def test_the_repository_config_file_loads_the_settings_it_is_given(settings, monkeypatch):
     settings_file = settings.state_dir / "settings.json"
     settings_file.parent.mkdir(parents=True)
@@ -86,6 +108,11 @@ def test_the_repository_config_file_loads_the_settings_it_is_given(settings, mon
         ({"memory": "lots"}, "not a size such as 2G"),
         ({"cpus": 0}, "cpus must be above 0"),
         ({"ssl_cert": "/etc/cert.pem"}, "both --ssl-cert and --ssl-key"),
+        ({"lti_issuer": "https://moodle.example.fi"}, "needs all three of --lti-issuer"),
+        (
+            {"lti_issuer": "moodle", "lti_client_id": "c", "lti_deployment_ids": ("1",)},
+            "must be Moodle's address",
+        ),
     ],
 )
 def test_bad_settings_say_what_is_wrong(settings, changes, message):

@@ -23,6 +23,7 @@ EXCHANGE_ENV = "SERVICECOURSE_EXCHANGE"  # read by autograde/nbgrader_config.py
 MARKER_ENV = "SERVICECOURSE_HUB_RUN"  # every process the hub starts carries it: none survives
 COURSE_ID = "servicecourse"  # autograde/nbgrader_config.py's CourseDirectory.course_id
 IDLE_CULLER = "idle-culler"
+AUTHENTICATOR = "servicecourse.hub.authenticator.CourseAuthenticator"
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,13 @@ class HubSettings:
     limits: bool = True
     idle_timeout: int = 3600  # seconds without activity before the culler stops a server
     student_folder: str = ""  # where nbgitpuller puts the student branch in a learner's home
-    authenticator: str = "pam"
+    # Logins: the local (PAM) form always; LTI 1.3 from Moodle once its issuer, client id and
+    # deployment id are given (Moodle's "Tool configuration details"; book/hub.md).
+    lti_issuer: str = ""  # Moodle's Platform ID, e.g. https://moodle.example.fi
+    lti_client_id: str = ""
+    lti_deployment_ids: tuple = ()
+    lti_authorize_url: str = ""  # default: the issuer's /mod/lti/auth.php
+    lti_keyset_url: str = ""  # default: the issuer's /mod/lti/certs.php
 
     def __post_init__(self):
         for name in ("state_dir", "exchange", "course"):
@@ -55,6 +62,17 @@ class HubSettings:
             raise CourseError(f"cpus must be above 0, not {self.cpus}")
         if (self.ssl_cert == "") != (self.ssl_key == ""):
             raise CourseError("give both --ssl-cert and --ssl-key, or neither")
+        object.__setattr__(self, "lti_deployment_ids", tuple(self.lti_deployment_ids))
+        lti = (self.lti_issuer, self.lti_client_id, self.lti_deployment_ids)
+        if any(lti) and not all(lti):
+            raise CourseError(
+                "LTI 1.3 needs all three of --lti-issuer, --lti-client-id and "
+                "--lti-deployment-id (Moodle: the tool's 'View configuration details')"
+            )
+        if self.lti_issuer and not urlsplit(self.lti_issuer).scheme.startswith("http"):
+            raise CourseError(
+                f"--lti-issuer must be Moodle's address (https://…), not {self.lti_issuer!r}"
+            )
 
     @property
     def course_root(self) -> Path:
@@ -167,10 +185,28 @@ def configure(c, settings: HubSettings | None = None) -> HubSettings:
     if settings.proxy_token_file.exists():
         c.ConfigurableHTTPProxy.auth_token = settings.proxy_token_file.read_text().strip()
 
-    # Local login: PAM on the system users; learners and instructors are two Unix groups.
-    c.JupyterHub.authenticator_class = settings.authenticator
+    # Logins (authenticator.CourseAuthenticator): the local PAM form for the two Unix groups,
+    # and LTI 1.3 launches from Moodle, whose learners get a system user in the learners' group.
+    c.JupyterHub.authenticator_class = AUTHENTICATOR
     c.Authenticator.allowed_groups = {settings.learners_group, settings.instructors_group}
     c.PAMAuthenticator.open_sessions = False
+    c.CourseAuthenticator.grading_course = str(settings.course)
+    if settings.lti_issuer:
+        issuer = settings.lti_issuer.rstrip("/")
+        c.CourseAuthenticator.issuer = issuer
+        c.CourseAuthenticator.client_id = {settings.lti_client_id}
+        c.CourseAuthenticator.deployment_ids = set(settings.lti_deployment_ids)
+        c.CourseAuthenticator.authorize_url = (
+            settings.lti_authorize_url or f"{issuer}/mod/lti/auth.php"
+        )
+        c.CourseAuthenticator.jwks_endpoint = (
+            settings.lti_keyset_url or f"{issuer}/mod/lti/certs.php"
+        )
+        c.CourseAuthenticator.create_system_users = True
+        c.CourseAuthenticator.add_user_cmd = [
+            "useradd", "--create-home", "--shell", "/bin/bash",
+            "--groups", settings.learners_group, "USERNAME",
+        ]  # fmt: skip
 
     c.JupyterHub.spawner_class = CourseSpawner
     c.Spawner.cmd = [str(environment_bin() / "jupyterhub-singleuser")]
