@@ -221,14 +221,23 @@ def main() -> None:
     frame, windows = nab.load_nab()
     stamps = pd.DatetimeIndex(frame["timestamp"])
     table = []
-    for k in (3.0, 4.0, 5.0, 6.0):
+    for k in (4.0, 5.0, 6.0, 7.0):
         for days in (7, 14, 28):
             cfg = config.with_(baseline_k=k, baseline_days=days)
             score = monitoring.nab_score(stamps, nab.default_detector(frame, cfg), windows)["score"]
             table.append(f"k={k:g}/{days}d:{score:.0f}")
     print(
-        "NAB sensitivity of the baseline rule (k robust SD / days of history; default 5/14): "
-        + ", ".join(table)
+        "NAB sensitivity of the baseline rule (k robust SD / days of history; default "
+        f"{config.baseline_k:g}/{config.baseline_days}): " + ", ".join(table)
+    )
+    needed = []
+    for min_days in (1, 2, 3, 4, 5, 7, 10):
+        cfg = config.with_(baseline_min_days=min_days)
+        score = monitoring.nab_score(stamps, nab.default_detector(frame, cfg), windows)["score"]
+        needed.append(f"{min_days}d:{score:.0f}")
+    print(
+        "NAB sensitivity to the history needed before the baseline alerts (default "
+        f"{config.baseline_min_days} days): " + ", ".join(needed)
     )
     print(
         f"static 60/80 °F threshold (2 rows) on NAB: {compare['static']['score']:.1f} "
