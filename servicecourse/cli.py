@@ -78,9 +78,10 @@ def cmd_autograde(args) -> int:
     if not args.modules and not args.all:
         raise CourseError("name the module to grade (e.g. `autograde 03_basics`) or use --all")
     modules = _modules(args)
+    receipts = {}
     if args.exchange:
         for module in modules:
-            grading.collect(module)
+            receipts[module.name] = grading.collect(module)
             print(f"collected {module.name} from the exchange")
     result = grading.grade_a_class(
         modules,
@@ -118,11 +119,13 @@ def cmd_autograde(args) -> int:
 
         for module in modules:
             failed = result.feedback_failed
-            given = [
-                o.student
+            given = {
+                o.student: receipts[module.name][o.student]
                 for o in result.run.graded
-                if o.module == module.name and (module.name, o.student) not in failed
-            ]
+                if o.module == module.name
+                and (module.name, o.student) not in failed
+                and o.student in receipts[module.name]
+            }
             release_feedback(module, given)
             print(f"feedback on {module.name} released to the exchange for {len(given)} learner(s)")
     print(f"feedback in {result.feedback_dir}; nbgrader CSV {result.grades_csv}")

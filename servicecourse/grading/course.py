@@ -127,14 +127,38 @@ def release(
     return released
 
 
-def collect(module: Module, course: Path | None = None) -> None:
-    check_result(course_api(course).collect(module.name), f"collecting {module.name}")
+# What nbgrader's submit adds beside the notebooks; its release_feedback files each learner's
+# feedback under a hash of them, and the learner's fetch_feedback looks for that hash.
+SUBMISSION_RECEIPT = ("timestamp.txt", "submission_secret.txt")
 
 
-def release_feedback(module: Module, students: list[str], course: Path | None = None) -> None:
-    """Put each learner's feedback on the exchange, where their `fetch_feedback` finds it."""
+def collect(module: Module, course: Path | None = None) -> dict[str, dict[str, str]]:
+    """Submissions from the exchange into submitted/; returns each learner's receipt files
+    (intake sets them aside with every file that is no notebook, before grading)."""
     api = course_api(course)
-    for student in students:
+    check_result(api.collect(module.name), f"collecting {module.name}")
+    submitted = GradingCourse(Path(api.coursedir.root)).submitted
+    receipts: dict[str, dict[str, str]] = {}
+    for folder in submitted.glob(f"*/{module.name}"):
+        files = {name: folder / name for name in SUBMISSION_RECEIPT}
+        if all(path.exists() for path in files.values()):
+            receipts[folder.parent.name] = {n: p.read_text() for n, p in files.items()}
+    return receipts
+
+
+def release_feedback(
+    module: Module, receipts: dict[str, dict[str, str]], course: Path | None = None
+) -> None:
+    """Put each learner's feedback on the exchange, where their `fetch_feedback` finds it.
+
+    nbgrader reads the submission's receipt from the feedback folder; ``receipts`` (from
+    :func:`collect`) gives each learner's.
+    """
+    api = course_api(course)
+    folders = GradingCourse(Path(api.coursedir.root))
+    for student, files in receipts.items():
+        for name, text in files.items():
+            (folders.folder("feedback", student, module.name) / name).write_text(text)
         check_result(
             api.release_feedback(module.name, student),
             f"releasing {student}'s feedback on {module.name}",

@@ -175,20 +175,23 @@ def close_to_learners(install: Path, course: Path, instructors: int) -> list[Pat
 
 
 _PROBE = """
-import json, sys
+import json, os, sys
+paths = json.loads(sys.argv[1])
 found = {}
 try:
     import jupyterhub.singleuser, nbgitpuller, nbgrader, servicecourse.datasets
     found["runs"] = True
 except Exception as err:
     found["runs"] = f"{type(err).__name__}: {err}"
-found["readable"] = []
-for path in sys.argv[1:]:
+def opens(path):
     try:
         open(path, "rb").close()
-        found["readable"].append(path)
+        return True
     except OSError:
-        pass
+        return False
+found["secrets read"] = [p for p in paths["secret"] if opens(p)]
+found["unreadable"] = [p for p in paths["readable"] if not opens(p)]
+found["unwritable"] = [p for p in paths["writable"] if not os.access(p, os.W_OK | os.X_OK)]
 print(json.dumps(found))
 """
 
@@ -201,8 +204,12 @@ def _blocked_at(path: Path) -> Path | None:
     return None
 
 
-def check_learners_can_run(secret_files: list[Path]) -> None:
-    """As an unprivileged user (nobody): the course's Python must run, the secrets not open."""
+def check_learners_can_run(
+    secret: list[Path], readable: list[Path] = (), writable: list[Path] = ()
+) -> None:
+    """As an unprivileged user (nobody): the course's Python runs, the learner's configuration
+    opens, the exchange's inbound takes submissions, and the secrets do not open."""
+    paths = {"secret": secret, "readable": readable, "writable": writable}
     python = environment_bin() / "python"
 
     def become_nobody():
@@ -212,7 +219,12 @@ def check_learners_can_run(secret_files: list[Path]) -> None:
 
     try:
         done = subprocess.run(
-            [str(python), "-c", _PROBE, *map(str, secret_files)],
+            [
+                str(python),
+                "-c",
+                _PROBE,
+                json.dumps({k: list(map(str, v)) for k, v in paths.items()}),
+            ],
             preexec_fn=become_nobody,
             cwd="/",
             env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
@@ -236,10 +248,17 @@ def check_learners_can_run(secret_files: list[Path]) -> None:
             "where every user can read it, e.g. /opt/servicecourse with a system Python "
             "(python3 -m venv .venv), as the instructors' guide shows"
         )
-    if found["readable"]:
+    if found["secrets read"]:
         raise CourseError(
-            f"learners could read the course's sources: {', '.join(found['readable'])}"
+            f"learners could read the course's sources: {', '.join(found['secrets read'])}"
         )
+    for problem, what in (("unreadable", "read"), ("unwritable", "write into")):
+        if found[problem]:
+            raise CourseError(
+                f"learners cannot {what} {', '.join(found[problem])}: every folder above it "
+                "must let other users pass (o+x); choose --state-dir and --exchange outside "
+                "private folders"
+            )
 
 
 def prepare(settings: HubSettings, log=print) -> None:
@@ -265,7 +284,8 @@ def prepare(settings: HubSettings, log=print) -> None:
     closed = close_to_learners(install, settings.course, instructors)
     secret = [settings.course / "nbgrader_config.py"]
     secret += [p for p in (install / "modules").glob("*/*.ipynb")][:1]
-    check_learners_can_run(secret)
+    learner_config = settings.jupyter_config / LEARNER / "nbgrader_config.py"
+    check_learners_can_run(secret, readable=[learner_config], writable=[exchange / "inbound"])
     log(f"state in {state}; exchange {exchange}; {len(closed)} path(s) closed to learners")
 
 
@@ -288,12 +308,19 @@ def stop_hub(hub: subprocess.Popen, timeout: float = STOP_SECONDS) -> None:
         hub.wait()
 
 
-def sweep(cgroups: limits.Cgroups | None, marker: str) -> list[int]:
+def _describe(pid: int) -> str:
+    try:
+        return f"{pid} {Path(f'/proc/{pid}/comm').read_text().strip()}"
+    except OSError:
+        return str(pid)
+
+
+def sweep(cgroups: limits.Cgroups | None, marker: str) -> list[str]:
     """Kill what the hub left: every process in a learner's cgroup or carrying the marker."""
-    left = processes_marked(marker)
+    left = [_describe(pid) for pid in processes_marked(marker)]
     if cgroups is not None:
         for user in cgroups.users():
-            left += sorted(cgroups.pids(user))
+            left += [f"{_describe(pid)} ({user})" for pid in sorted(cgroups.pids(user))]
             cgroups.stop(user)
     for _ in range(50):
         alive = processes_marked(marker)
@@ -350,5 +377,5 @@ def run(settings: HubSettings, log=print) -> int:
             stop_hub(hub)
         left = sweep(cgroups, marker)
         if left:
-            log(f"killed {len(left)} process(es) the hub left behind: {left}")
+            log(f"killed {len(left)} process(es) the hub left behind: {', '.join(left)}")
         log("hub stopped")

@@ -132,6 +132,9 @@ class CourseSpawner(LocalProcessSpawner):
         cgroups = self._cgroups()
         if cgroups is not None:
             cgroups.create(self.user.name, parse_size(self.mem_limit or "2G"), self.cpu_limit or 1)
+        if self.role == INSTRUCTOR:
+            # nbgrader's formgrader works only on a course inside the server's root folder.
+            self.notebook_dir = self.course_root
         return await super().start()
 
     async def stop(self, now=False):

@@ -8,11 +8,13 @@ import contextlib
 import http.server
 import os
 import secrets
+import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -169,13 +171,17 @@ def running_hub(
     tmp: Path, course: Path, learners: str, instructors: str, *args: str, port: int = 0
 ):
     port = port or free_port_block()
-    state, exchange, log = tmp / "state", tmp / "exchange", tmp / "hub.log"
+    # Learners reach the exchange and their role's configuration: not under pytest's 0700 tmp.
+    shared = Path(tempfile.mkdtemp(prefix="hub-", dir="/tmp"))
+    os.chmod(shared, 0o755)
+    state, exchange, log = shared / "state", shared / "exchange", tmp / "hub.log"
     command = [str(SERVICECOURSE), "hub", "--port", str(port), "--state-dir", str(state)]
     command += ["--exchange", str(exchange), "--course", str(course)]
     command += ["--learners-group", learners, "--instructors-group", instructors, *args]
     with machine_restored(course), open(log, "w") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=tmp)
         hub = RunningHub(process, f"http://127.0.0.1:{port}", log, state)
+        hub.exchange = exchange
         try:
             hub.wait_until_up()
             yield hub
@@ -187,6 +193,7 @@ def running_hub(
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+            shutil.rmtree(shared, ignore_errors=True)
 
 
 def log_in(hub_url: str, account: Account) -> requests.Session:
