@@ -6,6 +6,7 @@ users and a real hub, and remove them afterwards.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shlex
@@ -127,17 +128,25 @@ def test_memory_sizes_as_jupyterhub_writes_them():
     assert limits.parse_size(1000) == 1000
 
 
-def test_learners_config_submits_the_pulled_lessons_and_hides_the_formgrader(settings):
+def test_learners_config_submits_the_pulled_lessons_and_hides_the_formgrader(
+    settings, tmp_path, monkeypatch
+):
     service.write_role_configs(settings, "servicecourse")
     learner = settings.jupyter_config / "learner"
-    namespace = {"get_config": Config}
+    namespace = {}
     code = (learner / "nbgrader_config.py").read_text()
-    config = Config()
-    exec(compile(code, "nbgrader_config.py", "exec"), {**namespace, "get_config": lambda: config})
-    assert config.Exchange.root == str(settings.exchange)
-    assert config.CourseDirectory.course_id == "servicecourse"
-    home = os.path.expanduser("~")
-    assert config.Exchange.assignment_dir == os.path.join(home, settings.student_folder, "_pages")
+    home = tmp_path / "home"
+    pulled = home / settings.student_folder / "_pages"
+    monkeypatch.setenv("HOME", str(home))
+    home.mkdir()
+    for expected in (home, pulled):
+        config = Config()
+        namespace["get_config"] = functools.partial(lambda made: made, config)
+        exec(compile(code, "nbgrader_config.py", "exec"), namespace)
+        assert config.Exchange.root == str(settings.exchange)
+        assert config.CourseDirectory.course_id == "servicecourse"
+        assert config.Exchange.assignment_dir == str(expected), "the pulled lessons, else home"
+        pulled.mkdir(parents=True, exist_ok=True)
     server = (learner / "jupyter_server_config.json").read_text()
     assert '"nbgrader.server_extensions.formgrader": false' in server
     lab = (learner / "labconfig" / "page_config.json").read_text()

@@ -79,7 +79,9 @@ def _write(path: Path, text: str, mode: int) -> None:
 
 
 def learner_nbgrader_config(settings: HubSettings, course: str) -> str:
-    """Learners submit the lessons nbgitpuller brought: ~/STUDENT_FOLDER/_pages/MODULE."""
+    """Learners submit the lessons nbgitpuller brought: ~/STUDENT_FOLDER/_pages/MODULE; until
+    they open a lesson from the book, nbgrader works in their home (nbgrader reads this file
+    at every request, so the switch needs no restart)."""
     pages = layout().pages.name
     return (
         "# Written by `servicecourse hub` (servicecourse/hub/service.py) at every start.\n"
@@ -89,9 +91,9 @@ def learner_nbgrader_config(settings: HubSettings, course: str) -> str:
         "c.CourseDirectory.groupshared = True\n"
         f"c.Exchange.root = {str(settings.exchange)!r}\n"
         "c.Exchange.path_includes_course = False\n"
-        "c.Exchange.assignment_dir = os.path.join(\n"
-        f"    os.path.expanduser('~'), {settings.student_folder!r}, {pages!r}\n"
-        ")\n"
+        "home = os.path.expanduser('~')\n"
+        f"pulled = os.path.join(home, {settings.student_folder!r}, {pages!r})\n"
+        "c.Exchange.assignment_dir = pulled if os.path.isdir(pulled) else home\n"
     )
 
 
