@@ -56,6 +56,8 @@ def test_configuration_is_the_course_hub(settings):
         "http://127.0.0.1:18002",
     )
     assert c.JupyterHub.cleanup_servers is True
+    (templates,) = c.JupyterHub.template_paths
+    assert (Path(templates) / "page.html").exists(), "the hub's pages with accessible colours"
     assert (
         Path(c.Spawner.cmd[0]).name == "jupyterhub-singleuser" and Path(c.Spawner.cmd[0]).exists()
     )

@@ -420,3 +420,23 @@ def _list_as(account, path: Path) -> str:
         "except OSError as e: print(type(e).__name__)",
         path,
     )
+
+
+def test_hub_pages_pass_axe(browser, hub, accounts):
+    """The accessibility gate of every page the course serves, on the hub's own pages."""
+    from kit import axe
+
+    _, _, users = accounts
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(f"{hub.url}/hub/login")
+        axe.assert_accessible(page, "the hub's login page")
+    finally:
+        context.close()
+    context, page = browser_login(browser, hub, users["teacher"])
+    try:
+        page.goto(f"{hub.url}/hub/home")
+        axe.assert_accessible(page, "the hub's home page")
+    finally:
+        context.close()

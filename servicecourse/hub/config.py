@@ -23,6 +23,7 @@ EXCHANGE_ENV = "SERVICECOURSE_EXCHANGE"  # read by autograde/nbgrader_config.py
 MARKER_ENV = "SERVICECOURSE_HUB_RUN"  # every process the hub starts carries it: none survives
 COURSE_ID = "servicecourse"  # autograde/nbgrader_config.py's CourseDirectory.course_id
 IDLE_CULLER = "idle-culler"
+HUB_TEMPLATES = Path(__file__).resolve().parents[2] / "hub" / "templates"
 AUTHENTICATOR = "servicecourse.hub.authenticator.CourseAuthenticator"
 
 
@@ -181,6 +182,8 @@ def configure(c, settings: HubSettings | None = None) -> HubSettings:
     c.JupyterHub.cleanup_servers = True  # the hub stops every learner's server when it stops
     c.JupyterHub.cleanup_proxy = True
     c.ConfigurableHTTPProxy.command = [str(proxy_command())]
+    # JupyterHub's pages with the course's accessibility fixes (hub/templates/page.html).
+    c.JupyterHub.template_paths = [str(HUB_TEMPLATES)]
     c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
     if settings.proxy_token_file.exists():
         c.ConfigurableHTTPProxy.auth_token = settings.proxy_token_file.read_text().strip()
