@@ -343,7 +343,7 @@ def test_sigterm_stops_the_hub_and_every_learner_server(tmp_path, hub_users):
         stopping = time.monotonic()
         assert hub.terminate() == 0
         print(f"stopped {time.monotonic() - stopping:.1f} s after SIGTERM")
-    alive = {pid for pid in tree if Path(f"/proc/{pid}").exists()}
+    alive = {process for process in tree if kit.still_running(process)}
     assert not alive, f"left behind: {alive}"
     assert not _processes_of(learner.uid)
     assert not any(folder.exists() for folder in cgroups.folders(learner.name))
@@ -365,7 +365,7 @@ def _processes_of(uid: int) -> set[int]:
 
 def _cgroups_of(hub: kit.RunningHub) -> str:
     """What `servicecourse hub` gave JupyterHub (its child's environment)."""
-    for pid in hub.descendants():
+    for pid, _ in hub.descendants():
         try:
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         except OSError:

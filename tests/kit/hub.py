@@ -144,26 +144,38 @@ class RunningHub:
             time.sleep(0.3)
         raise RuntimeError(f"the hub never answered: {self.log.read_text()[-3000:]}")
 
-    def descendants(self) -> set[int]:
-        """Every process below the hub command (from /proc)."""
-        children: dict[int, list[int]] = {}
+    def descendants(self) -> set[tuple[int, str]]:
+        """Every process below the hub command: (pid, start time), so that a pid the system
+        gives to another process later is not mistaken for a survivor."""
+        children: dict[int, list[tuple[int, str]]] = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
-                try:
-                    ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError):
-                    continue
-                children.setdefault(ppid, []).append(int(entry.name))
+                fields = _stat_fields(int(entry.name))
+                if fields:
+                    children.setdefault(int(fields[1]), []).append((int(entry.name), fields[19]))
         found, todo = set(), [self.process.pid]
         while todo:
             for child in children.get(todo.pop(), []):
                 found.add(child)
-                todo.append(child)
+                todo.append(child[0])
         return found
 
     def terminate(self, timeout: float = 120) -> int:
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=timeout)
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/PID/stat after the command name (proc(5)): state, ppid, …, starttime at [19]."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def still_running(process: tuple[int, str]) -> bool:
+    fields = _stat_fields(process[0])
+    return bool(fields) and fields[19] == process[1] and fields[0] != "Z"
 
 
 @contextlib.contextmanager
