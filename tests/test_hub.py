@@ -7,7 +7,9 @@ users and a real hub, and remove them afterwards.
 from __future__ import annotations
 
 import functools
+import json
 import os
+import pwd
 import secrets
 import shlex
 import subprocess
@@ -334,6 +336,9 @@ def test_sigterm_stops_the_hub_and_every_learner_server(tmp_path, hub_users):
             f"{server}/api/kernels", headers=kit.xsrf_headers(session, f"/user/{learner.name}/")
         )
         assert kernel.status_code == 201, kernel.text
+        runtime = Path(pwd.getpwnam(learner.name).pw_dir) / ".local/share/jupyter/runtime"
+        (connection,) = runtime.glob(f"kernel-{kernel.json()['id']}.json")
+        assert json.loads(connection.read_text())["transport"] == "ipc", "no TCP port to race"
         tree = hub.descendants()
         learner_processes = _processes_of(learner.uid)
         assert len(learner_processes) >= 2, "the server and its kernel run as the learner"

@@ -45,13 +45,19 @@ STOP_SECONDS = 60
 # inbound is write-only for learners (they cannot list others' submissions), feedback is
 # reachable only by the hashed names nbgrader gives each learner.
 EXCHANGE_MODES = {"": 0o2775, "outbound": 0o2775, "inbound": 0o2773, "feedback": 0o2771}
+# Kernels talk to their server over Unix sockets in the user's own runtime folder, not TCP on
+# loopback: a TCP port is picked before the kernel binds it, and with a class starting kernels
+# at once on one machine another user's kernel can take it ("Address already in use", seen in
+# benchmarks/bench_hub_load.py); nor is a learner's kernel a port that others can reach.
+KERNELS_ON_UNIX_SOCKETS = {"KernelManager": {"transport": "ipc"}}
 LEARNER_SERVER_CONFIG = {
     "ServerApp": {
         "jpserver_extensions": {
             "nbgrader.server_extensions.formgrader": False,
             "nbgrader.server_extensions.course_list": False,
         }
-    }
+    },
+    **KERNELS_ON_UNIX_SOCKETS,
 }
 LEARNER_LAB_CONFIG = {
     "disabledExtensions": {
@@ -117,6 +123,7 @@ def write_role_configs(settings: HubSettings, course: str) -> None:
     _write(learner / "jupyter_server_config.json", json.dumps(LEARNER_SERVER_CONFIG), 0o644)
     _write(learner / "labconfig" / "page_config.json", json.dumps(LEARNER_LAB_CONFIG), 0o644)
     _write(instructor / "nbgrader_config.py", instructor_nbgrader_config(settings), 0o644)
+    _write(instructor / "jupyter_server_config.json", json.dumps(KERNELS_ON_UNIX_SOCKETS), 0o644)
     for folder in (learner, learner / "labconfig", instructor):
         os.chmod(folder, 0o755)
 
