@@ -75,7 +75,7 @@ bench: deps
 	$(BIN)/python benchmarks/bench_book.py
 
 lint: deps
-	$(BIN)/ruff check servicecourse tests benchmarks autograde
+	$(BIN)/ruff check servicecourse tests benchmarks autograde hub
 
 # Re-resolve the full pinned set from requirements.in (needs the venv's uv).
 lock:

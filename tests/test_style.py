@@ -9,7 +9,7 @@ from pathlib import Path
 
 def test_ruff_is_clean(root):
     ruff = Path(sys.executable).parent / "ruff"
-    paths = ["servicecourse", "tests", "autograde", "benchmarks"]
+    paths = ["servicecourse", "tests", "autograde", "benchmarks", "hub"]
     done = subprocess.run(
         [str(ruff), "check", *[p for p in paths if (root / p).exists()]],
         cwd=root,

@@ -14,7 +14,6 @@ import pandas as pd
 
 from .config import TIMEZONE, MonitoringInputError, parse_duration
 
-
 PLAUSIBLE_TEMP_C = (-90.0, 150.0)
 """Wider than any room sensor's range (the DHT22 reads -40–80 °C): a value outside it is a
 fault, a sentinel or a wrong unit, and the rules would turn it into a false alarm, or, with an
