@@ -167,8 +167,11 @@ def main() -> None:
 
             def sample():
                 while not done.is_set():
-                    peaks["hub_tree"] = max(peaks["hub_tree"], rss_mib(hub.descendants()))
-                    peaks["in_use"] = max(peaks["in_use"], memory_in_use_mib())
+                    try:
+                        peaks["hub_tree"] = max(peaks["hub_tree"], rss_mib(hub.descendants()))
+                        peaks["in_use"] = max(peaks["in_use"], memory_in_use_mib())
+                    except (OSError, ValueError):  # a process ended while it was read
+                        pass
                     done.wait(0.5)
 
             sampler = threading.Thread(target=sample, daemon=True)

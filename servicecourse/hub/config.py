@@ -216,8 +216,12 @@ def configure(c, settings: HubSettings | None = None) -> HubSettings:
     c.Spawner.default_url = "/lab"
     c.Spawner.mem_limit = settings.memory
     c.Spawner.cpu_limit = settings.cpus
-    c.Spawner.start_timeout = 120
-    c.Spawner.http_timeout = 90
+    # A class that arrives at once queues for the CPU: a learner's server takes about 3.4 CPU
+    # seconds to start (benchmarks/capacity.json), so 20 at once on 2 busy cores answered after
+    # 77-83 s, and some after more than 90 s (benchmarks/bench_hub_load.py). Waiting is better
+    # than a failed spawn that the learner must retry.
+    c.Spawner.start_timeout = 300
+    c.Spawner.http_timeout = 300
     c.LocalProcessSpawner.interrupt_timeout = 10
     c.LocalProcessSpawner.term_timeout = 10
     c.CourseSpawner.cgroups = os.environ.get(CGROUPS_ENV, "") if settings.limits else ""
