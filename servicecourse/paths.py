@@ -160,9 +160,9 @@ class CourseLayout:
 
     root: Path
 
-    # The package's rooms for instructors; everything else in it is the learner's toolbox, which
-    # lessons import and which never imports these.
-    TOOLING_ROOMS = ("build", "classroom", "grading")
+    # The package's rooms for instructors and operators; everything else in it is the learner's
+    # toolbox, which lessons import and which never imports these (nor ships them to learners).
+    TOOLING_ROOMS = ("build", "classroom", "grading", "hub")
 
     @property
     def modules_dir(self) -> Path:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kit import hub as kit
 from traitlets.config import Config, PyFileConfigLoader
 
 from servicecourse.build import student
@@ -346,30 +347,25 @@ def test_a_learner_uid_submits_under_the_student_id(dockerfile):
         learner_tmp.chmod(0o1777)
         probe = "from nbgrader.utils import get_username; print(get_username())"
         as_learner = ["setpriv", "--reuid=123456", "--regid=100", "--clear-groups"]
-        # Through a shell: setpriv itself may still pass a path a learner could not.
-        reachable = subprocess.run(
-            [*as_learner, "sh", "-c", 'exec "$0" -c ""', sys.executable], capture_output=True
-        )
-        if reachable.returncode != 0:  # e.g. a Python under a private /root
-            pytest.skip(f"another UID cannot run {sys.executable} on this machine")
-        done = subprocess.run(
-            [*as_learner, str(script), sys.executable, "-c", probe],
-            env={
-                "PATH": os.environ["PATH"],
-                "JUPYTERHUB_USER": "p1234567",
-                "TMPDIR": str(learner_tmp),
-            },
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        bare = subprocess.run(
-            [*as_learner, "sh", "-c", 'exec "$0" -c "$1"', sys.executable, probe],
-            env={"PATH": os.environ["PATH"], "JUPYTERHUB_USER": "p1234567"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        with kit.python_reachable():  # e.g. a Python under a private /root
+            done = subprocess.run(
+                [*as_learner, str(script), sys.executable, "-c", probe],
+                env={
+                    "PATH": os.environ["PATH"],
+                    "JUPYTERHUB_USER": "p1234567",
+                    "TMPDIR": str(learner_tmp),
+                },
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            bare = subprocess.run(
+                [*as_learner, "sh", "-c", 'exec "$0" -c "$1"', sys.executable, probe],
+                env={"PATH": os.environ["PATH"], "JUPYTERHUB_USER": "p1234567"},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "p1234567"
     # Without it, nbgrader cannot even start under a UID nobody named (no home, no name).

@@ -81,17 +81,13 @@ def _snapshot(paths) -> dict[Path, tuple[int, int, int]]:
 
 
 @contextlib.contextmanager
-def machine_restored(course: Path):
-    """The modes the hub sets on the install and the course are put back afterwards, and a
-    folder on the way to the Python interpreter that others cannot pass (e.g. /root, 0700,
-    where pyenv lives here) is opened for passing (o+x) while the test runs."""
-    install = [REPO, *REPO.iterdir()] + [
-        REPO / "servicecourse" / room for room in CourseLayout.TOOLING_ROOMS
-    ]
-    course_paths = [course] + [Path(f) / n for f, ds, fs in os.walk(course) for n in ds + fs]
-    before = _snapshot(install + course_paths)
+def python_reachable():
+    """A folder on the way to the Python interpreter or to the project that others cannot pass
+    (e.g. /root, 0700, where pyenv lives here, or a clone in a `mktemp -d` folder) is opened
+    for passing (o+x) while the test runs, as an install in /opt would be."""
     interpreter = (Path(sys.executable).parent / "python").resolve()
-    opened = [p for p in interpreter.parents if not stat.S_IMODE(p.stat().st_mode) & 0o001]
+    ways = {*interpreter.parents, *REPO.resolve().parents, *Path(sys.executable).parents}
+    opened = sorted(p for p in ways if not stat.S_IMODE(p.stat().st_mode) & 0o001)
     opened_modes = {p: stat.S_IMODE(p.stat().st_mode) for p in opened}
     for path in opened:
         os.chmod(path, opened_modes[path] | 0o001)
@@ -100,6 +96,21 @@ def machine_restored(course: Path):
     finally:
         for path, mode in opened_modes.items():
             os.chmod(path, mode)
+
+
+@contextlib.contextmanager
+def machine_restored(course: Path):
+    """The modes the hub sets on the install and the course are put back afterwards; the way
+    to the interpreter is open meanwhile (:func:`python_reachable`)."""
+    install = [REPO, *REPO.iterdir()] + [
+        REPO / "servicecourse" / room for room in CourseLayout.TOOLING_ROOMS
+    ]
+    course_paths = [course] + [Path(f) / n for f, ds, fs in os.walk(course) for n in ds + fs]
+    before = _snapshot(install + course_paths)
+    try:
+        with python_reachable():
+            yield
+    finally:
         for path, (mode, uid, gid) in before.items():
             if path.exists():
                 os.lchown(path, uid, gid)
