@@ -168,7 +168,8 @@ def main() -> None:
             def sample():
                 while not done.is_set():
                     try:
-                        peaks["hub_tree"] = max(peaks["hub_tree"], rss_mib(hub.descendants()))
+                        tree = [pid for pid, _started in hub.descendants()]
+                        peaks["hub_tree"] = max(peaks["hub_tree"], rss_mib(tree))
                         peaks["in_use"] = max(peaks["in_use"], memory_in_use_mib())
                     except (OSError, ValueError):  # a process ended while it was read
                         pass
