@@ -6,13 +6,13 @@ import json
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import nbformat
 import pytest
 from conftest import copy_course
+from kit import links
 from notebooks import lesson_id, lessons
 
 from servicecourse import grading
@@ -337,24 +337,11 @@ def launch_site(tmp_path_factory, site) -> Path:
         return book.build(log=lambda *_: None, path_output=base)
 
 
-class _Hrefs(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        href = dict(attrs).get("href")
-        if tag == "a" and href:
-            self.hrefs.append(href)
-
-
 def launch_targets(page: Path) -> dict[str, tuple[str, str]]:
     """Each launch link of a page: provider -> (branch, path in the repository)."""
-    parser = _Hrefs()
-    parser.feed(page.read_text())
     repo = urlsplit(TEST_REPOSITORY).path.strip("/")
     targets = {}
-    for href in parser.hrefs:
+    for href in links.links(page):
         link = urlsplit(href)
         query = parse_qs(link.query)
         if href.startswith("https://mybinder.org/"):

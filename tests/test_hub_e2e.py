@@ -20,13 +20,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import nbformat
 import pytest
 from kit import hub as kit
+from kit import links
 
 from servicecourse.build import book, student
 from servicecourse.paths import find_module, repo_root
@@ -180,26 +180,13 @@ def api(page, method: str, path: str, body=None, form: dict | None = None) -> di
     )
 
 
-class _Hrefs(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        href = dict(attrs).get("href")
-        if tag == "a" and href:
-            self.hrefs.append(href)
-
-
 def launch_link(site: Path, hub_url: str) -> str:
     """The lesson page's JupyterHub button, as the built book has it."""
     module = find_module(MODULE)
     page = site / Path(student.lesson_path(module, module.path / LESSON)).with_suffix(".html")
-    parser = _Hrefs()
-    parser.feed(page.read_text())
-    links = [h.replace("&amp;", "&") for h in parser.hrefs if h.startswith(hub_url)]
-    assert len(links) == 1, f"{page.name}: JupyterHub buttons {links}"
-    return links[0]
+    buttons = [h.replace("&amp;", "&") for h in links.links(page) if h.startswith(hub_url)]
+    assert len(buttons) == 1, f"{page.name}: JupyterHub buttons {buttons}"
+    return buttons[0]
 
 
 def solved(student_nb: dict) -> dict:
