@@ -815,7 +815,7 @@ def test_a_class_at_once_gets_every_answer_with_bounded_kernels(voila_server, of
         with ThreadPoolExecutor(max_workers=1) as pool:
             running = pool.submit(asyncio.run, the_class())
             page = offline_page
-            page.goto(voila_server["url"] + DASHBOARDS[0].url_path)
+            page.goto(voila_server["url"] + DASHBOARDS[0].url_path, timeout=RENDER_TIMEOUT_MS)
             _wait_until_rendered(page, voila_server)
             summary = page.locator(".widget-html-content", has_text="contacts in")
             expect(summary).to_contain_text("contacts in 24 months", timeout=RENDER_TIMEOUT_MS)
